@@ -1,0 +1,59 @@
+"""Cost Code Portal: the application factory."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from portal.config import PROJECT_ROOT, Config, instance_secret_key
+from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(config_class.INSTANCE_DIR),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
+
+    from portal import models  # noqa: F401  (registers the tables)
+    from portal.database import configure_engine
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from portal.auth.session import init_login
+
+    init_login(app, login_manager)
+
+    from portal.tasks import configure_huey
+
+    configure_huey(app)
+
+    from portal.auth import bp as auth_bp
+    from portal.company_admin import bp as company_admin_bp
+    from portal.erp_integrations import bp as erp_integrations_bp
+    from portal.project_admin import bp as project_admin_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(company_admin_bp, url_prefix="/company-admin")
+    app.register_blueprint(erp_integrations_bp, url_prefix="/erp-integrations")
+    app.register_blueprint(project_admin_bp, url_prefix="/projects")
+
+    from portal.web import init_web
+
+    init_web(app)
+
+    from portal.cli import register_cli
+
+    register_cli(app)
+    return app

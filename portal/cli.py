@@ -1,0 +1,96 @@
+"""`flask portal …` commands for administrators."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models import ERP_SYSTEMS, Company, Level, User
+
+portal_cli = AppGroup("portal", help="Cost Code Portal administration.")
+
+
+@portal_cli.command("create-company")
+@click.argument("name")
+@click.option("--slug", required=True, help="Short key, also the company's key in the ERP connector.")
+@click.option("--erp", "erp_system", type=click.Choice(sorted(ERP_SYSTEMS)), required=True)
+def create_company(name: str, slug: str, erp_system: str) -> None:
+    """Create a company."""
+    from portal.services.directory import create_company as create
+
+    company = create(db.session, name=name, slug=slug, erp_system=erp_system)
+    click.echo(f"Created company {company.name} ({company.erp_name}), id {company.id}.")
+
+
+@portal_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--company", "company_slug", required=True, help="The company's slug.")
+@click.option("--admin", is_flag=True, help="Admin on Company Admin and ERP Integrations.")
+@click.password_option(help="Asked for when not given.")
+def create_user(email: str, name: str, company_slug: str, admin: bool, password: str) -> None:
+    """Create a user in a company's directory."""
+    from portal.services import ServiceError
+    from portal.services.directory import create_user as create
+
+    company = db.session.scalar(select(Company).where(Company.slug == company_slug))
+    if company is None:
+        raise click.ClickException(f'No company with the slug "{company_slug}".')
+    try:
+        user = create(
+            db.session, company=company, actor=None, email=email, name=name, password=password,
+            erp_integrations_level=Level.ADMIN if admin else Level.NONE,
+            company_admin_level=Level.ADMIN if admin else Level.NONE,
+            min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+        )
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created user {user.email}.")
+
+
+@portal_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has companies.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo companies, users and projects."""
+    from portal.demo import DEMO_PASSWORD, seed_demo
+
+    if if_empty and db.session.scalar(select(func.count()).select_from(Company)):
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    users = seed_demo(db.session)
+    click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD!r}:")
+    for user in users:
+        click.echo(f"  {user.email:32} {user.name}")
+
+
+@portal_cli.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=8000, type=int)
+@click.option("--threads", default=8, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not start huey consumer threads in this process.")
+def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
+    """Serve the portal with waitress, with the background worker beside it."""
+    from waitress import serve as waitress_serve
+
+    from portal.tasks import huey, start_consumer
+
+    consumer = None
+    if not no_worker and not huey.immediate:
+        consumer = start_consumer()
+    click.echo(f"Cost Code Portal on http://{host}:{port}/  (Ctrl-C stops it)")
+    try:
+        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=False)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(portal_cli)
+    try:
+        from portal.erp.cli import erp_cli
+    except ImportError:  # the ERP connectors package arrives with its own issue
+        return
+    app.cli.add_command(erp_cli)

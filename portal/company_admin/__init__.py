@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("company_admin", __name__)
+
+from portal.company_admin import routes  # noqa: E402,F401

@@ -1,0 +1,83 @@
+"""Settings come from the environment (and a `.env` file), never from code defaults for secrets."""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("PORTAL_INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret_key(instance_dir: Path = INSTANCE_DIR) -> str:
+    """A per-installation secret kept in instance/ with mode 0600.
+
+    There is deliberately no default key in the code: a key everyone can read on
+    GitHub would let anyone forge sessions on every intranet running the portal.
+    """
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key_file = instance_dir / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    os.chmod(key_file, 0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    INSTANCE_DIR = INSTANCE_DIR
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # filled from instance/ by create_app when unset
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite'}"
+    )
+    ERP_DATABASE_URL = os.environ.get("ERP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'erp.sqlite'}")
+    SAGE100_INBOX_DIR = os.environ.get("SAGE100_INBOX_DIR", str(INSTANCE_DIR / "sage100" / "inbox"))
+    SAGE100_OUTBOX_DIR = os.environ.get("SAGE100_OUTBOX_DIR", str(INSTANCE_DIR / "sage100" / "outbox"))
+    REDIS_URL = os.environ.get("REDIS_URL")
+    HUEY_IMMEDIATE = _flag("HUEY_IMMEDIATE")
+    HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.sqlite"))
+    # Slows each refresh step down so a person (or a browser test) can watch the banner.
+    REFRESH_STEP_DELAY = float(os.environ.get("REFRESH_STEP_DELAY", "0"))
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Absolute lifetime: counted from login, not refreshed by activity.
+    SESSION_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None  # the session's own 12 h limit bounds the token
+    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    MIN_PASSWORD_LENGTH = 8
+    LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = False
+    PAGE_SIZE = 50
+
+    HTMX_VERSION = "2.0.11"
+    HTMX_FROM_CDN = _flag("HTMX_FROM_CDN")
+    HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"
+    HTMX_CDN_INTEGRITY = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-only-" + secrets.token_hex(8)
+    HUEY_IMMEDIATE = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    REFRESH_STEP_DELAY = 0.0

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("erp_integrations", __name__)
+
+from portal.erp_integrations import routes  # noqa: E402,F401

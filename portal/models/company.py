@@ -1,0 +1,94 @@
+"""The company aggregate: the company, its ERP cost types and its ERP Standard Cost Code list."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.levels import utcnow
+
+ERP_SYSTEMS = {"sage100c": "Sage 100 Contractor", "sage300cre": "Sage 300 CRE"}
+SYNC_SCHEDULES = {
+    "5m": "Every 5 minutes",
+    "15m": "15 minutes",
+    "30m": "30 minutes",
+    "1h": "Hourly",
+    "2h": "Every 2 hours",
+    "4h": "Every 4 hours",
+    "1d": "Daily",
+    "never": "Never",
+}
+
+
+class Company(db.Model):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The key the ERP connector knows this company by (reference ERP company, file folders).
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    erp_system: Mapped[str] = mapped_column(String(20))
+    sync_schedule: Mapped[str] = mapped_column(String(10), default="1h")
+    cost_code_format: Mapped[str] = mapped_column(String(120), default="")
+    requester_may_not_approve: Mapped[bool] = mapped_column(default=False)
+    # When the company list last changed, to tell which projects lag behind it.
+    standard_codes_changed_at: Mapped[datetime | None]
+    last_sync_at: Mapped[datetime | None]
+    next_sync_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cost_types: Mapped[list[CostType]] = relationship(
+        back_populates="company", order_by="CostType.code"
+    )
+
+    @property
+    def erp_name(self) -> str:
+        return ERP_SYSTEMS[self.erp_system]
+
+    @property
+    def sync_schedule_label(self) -> str:
+        return SYNC_SCHEDULES.get(self.sync_schedule, self.sync_schedule)
+
+    def __repr__(self) -> str:
+        return f"<Company {self.slug}>"
+
+
+class CostType(db.Model):
+    """Sage 100 Contractor cost type (1..9) or Sage 300 CRE category (up to 3 characters)."""
+
+    __tablename__ = "cost_types"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    code: Mapped[str] = mapped_column(String(3))
+    name: Mapped[str] = mapped_column(String(60))
+
+    company: Mapped[Company] = relationship(back_populates="cost_types")
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class StandardCostCode(db.Model):
+    """A code of the company-level ERP Standard Cost Code list, synced from the ERP."""
+
+    __tablename__ = "standard_cost_codes"
+    __table_args__ = (UniqueConstraint("company_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(255))
+    division: Mapped[str] = mapped_column(String(40), default="")  # tier 1
+    division_name: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    archived: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def addable(self) -> bool:
+        return self.active and not self.archived

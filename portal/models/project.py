@@ -1,0 +1,90 @@
+"""The project aggregate: the project, its ERP link and its Cost Code segment."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.company import Company, CostType
+from portal.models.levels import utcnow
+
+# Where a project stands towards the ERP job (the Jobs tab filters are built from it).
+ERP_LINK_STATES = {
+    "ready_to_export": "Ready to Export",  # no ERP job yet, waits for an approver to accept
+    "accepted": "Accepted",  # the next sync creates the ERP job
+    "rejected": "Rejected",
+    "linked": "Linked",
+}
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("company_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    erp_job_number: Mapped[str | None] = mapped_column(String(40))
+    erp_link_state: Mapped[str] = mapped_column(String(20), default="ready_to_export")
+    erp_link_message: Mapped[str | None] = mapped_column(String(500))
+    archived: Mapped[bool] = mapped_column(default=False)
+    cost_codes_refreshed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()
+    cost_codes: Mapped[list[ProjectCostCode]] = relationship(
+        back_populates="project", order_by="ProjectCostCode.code", cascade="all, delete-orphan"
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class ProjectCostCode(db.Model):
+    """A code of the project's Cost Code segment."""
+
+    __tablename__ = "project_cost_codes"
+    __table_args__ = (UniqueConstraint("project_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    standard_cost_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("standard_cost_codes.id"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(255))
+    division: Mapped[str] = mapped_column(String(40), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    origin: Mapped[str] = mapped_column(String(10), default="company")  # company | project
+    # Set by a refresh when the company list no longer has the code: flagged, never deleted.
+    not_in_company_list: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    project: Mapped[Project] = relationship(back_populates="cost_codes")
+    assignments: Mapped[list[CostTypeAssignment]] = relationship(
+        back_populates="cost_code", cascade="all, delete-orphan"
+    )
+
+
+class CostTypeAssignment(db.Model):
+    """One cost type tied to a project cost code. A code's assignments are a set that only grows."""
+
+    __tablename__ = "cost_type_assignments"
+    __table_args__ = (
+        UniqueConstraint("project_cost_code_id", "cost_type_id"),
+        Index("ix_cost_type_assignments_erp_state", "erp_state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_cost_code_id: Mapped[int] = mapped_column(ForeignKey("project_cost_codes.id"))
+    cost_type_id: Mapped[int] = mapped_column(ForeignKey("cost_types.id"))
+    # new (not sent yet) -> requested (in an open request) -> approved -> exported
+    erp_state: Mapped[str] = mapped_column(String(12), default="new")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cost_code: Mapped[ProjectCostCode] = relationship(back_populates="assignments")
+    cost_type: Mapped[CostType] = relationship()

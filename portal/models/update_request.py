@@ -1,0 +1,87 @@
+"""The cost code update request aggregate: what a project asks accounting to approve."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.levels import utcnow
+from portal.models.project import Project
+from portal.models.user import User
+
+REQUEST_STATES = {
+    "requested": "Waiting for approval",
+    "approved": "Approved: waits for the next sync",
+    "exported": "Exported",
+    "rejected": "Rejected",
+    "failed": "Failed to export",
+}
+
+
+class CostCodeUpdateRequest(db.Model):
+    __tablename__ = "cost_code_update_requests"
+    __table_args__ = (
+        # One open request per project, true under concurrency and not only in the page.
+        Index(
+            "uq_one_open_request_per_project",
+            "project_id",
+            unique=True,
+            sqlite_where=text("status = 'requested'"),
+            postgresql_where=text("status = 'requested'"),
+        ),
+        Index("ix_cost_code_update_requests_company_status", "company_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default="requested")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rejected_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(String(500))
+    exported_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+
+    project: Mapped[Project] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
+    lines: Mapped[list[UpdateRequestLine]] = relationship(
+        back_populates="request",
+        order_by="(UpdateRequestLine.code, UpdateRequestLine.cost_type_code)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def status_label(self) -> str:
+        return REQUEST_STATES[self.status]
+
+
+class UpdateRequestLine(db.Model):
+    """One code + cost type the project asks to have on its ERP job; also the export outbox row."""
+
+    __tablename__ = "update_request_lines"
+    __table_args__ = (UniqueConstraint("request_id", "code", "cost_type_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("cost_code_update_requests.id"), index=True)
+    project_cost_code_id: Mapped[int] = mapped_column(ForeignKey("project_cost_codes.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("cost_type_assignments.id"))
+    code: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(255))
+    division: Mapped[str] = mapped_column(String(40), default="")
+    cost_type_code: Mapped[str] = mapped_column(String(3))
+    # new_code: the code is new to the ERP job; new_cost_type: the code only gains a cost type
+    change: Mapped[str] = mapped_column(String(14), default="new_code")
+    export_state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|exported|failed
+    export_outcome: Mapped[str | None] = mapped_column(String(20))
+    export_message: Mapped[str | None] = mapped_column(String(500))
+    exported_at: Mapped[datetime | None]
+
+    request: Mapped[CostCodeUpdateRequest] = relationship(back_populates="lines")

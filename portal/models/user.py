@@ -1,0 +1,70 @@
+"""The user aggregate: company directory entry, company tool levels, project tool levels."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.company import Company
+from portal.models.levels import CompanyTool, Level, utcnow
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped to end every open session of the user (deactivation, password change).
+    session_version: Mapped[int] = mapped_column(default=1)
+    erp_integrations_level: Mapped[int] = mapped_column(default=Level.NONE)
+    company_admin_level: Mapped[int] = mapped_column(default=Level.NONE)
+    can_push_to_accounting: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    company: Mapped[Company] = relationship()
+    project_permissions: Mapped[list[ProjectPermission]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def tool_level(self, tool: CompanyTool | str) -> Level:
+        tool = CompanyTool(tool)
+        if tool is CompanyTool.ERP_INTEGRATIONS:
+            return Level(self.erp_integrations_level)
+        return Level(self.company_admin_level)
+
+    def project_level(self, project_id: int) -> Level:
+        for permission in self.project_permissions:
+            if permission.project_id == project_id:
+                return Level(permission.admin_level)
+        return Level.NONE
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class ProjectPermission(db.Model):
+    """A user's level on one project's Admin tool."""
+
+    __tablename__ = "project_permissions"
+    __table_args__ = (UniqueConstraint("user_id", "project_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    admin_level: Mapped[int] = mapped_column(default=Level.NONE)
+
+    user: Mapped[User] = relationship(back_populates="project_permissions")

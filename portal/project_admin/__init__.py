@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("project_admin", __name__)
+
+from portal.project_admin import routes  # noqa: E402,F401

@@ -1,0 +1,134 @@
+"""What every page shares: security headers, error pages, the header's context, htmx helpers."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, render_template, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import Select, func, select
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.models import CompanyTool, Level
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+ERROR_MESSAGES = {
+    400: "The request could not be understood. Reload the page and try again.",
+    403: "You do not have permission to do that.",
+    404: "That page or item does not exist, or it is not part of your company.",
+    405: "That action is not allowed here.",
+    413: "The upload is too large.",
+    429: "Too many attempts. Wait a few minutes and try again.",
+    500: "Something went wrong on the server. Nothing was changed; try again in a moment.",
+}
+
+
+def is_htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def render_page_or_partial(page_template: str, partial_template: str, **context: Any) -> str:
+    """One template pair per screen: the partial for htmx, the page (which includes it) otherwise."""
+    return render_template(partial_template if is_htmx() else page_template, **context)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def requested_page() -> int:
+    try:
+        return max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def paginate(query: Select, per_page: int | None = None, scalars: bool = True) -> Page:
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    page = requested_page()
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    items = list(result.scalars() if scalars else result)
+    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+def error_response(code: int, message: str | None = None):
+    message = message or ERROR_MESSAGES.get(code, "The request failed.")
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    return render_template(template, code=code, message=message), code
+
+
+def _security_headers(response):
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _header_context() -> dict[str, Any]:
+    if not current_user.is_authenticated:
+        return {}
+    tools = []
+    if current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY:
+        tools.append(("ERP Integrations", "erp_integrations.jobs"))
+    if current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.READ_ONLY:
+        tools.append(("Company Admin", "company_admin.directory"))
+    tools.append(("Projects", "project_admin.projects"))
+    return {"header_tools": tools, "company": current_user.company}
+
+
+def init_web(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.context_processor(_header_context)
+    app.jinja_env.globals["Level"] = Level
+    app.jinja_env.globals["is_htmx"] = is_htmx
+
+    @app.template_filter("when")
+    def _when(value):  # noqa: ANN001
+        return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error: CSRFError):
+        return error_response(
+            400, "The form expired or was not sent from this portal. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        message = getattr(error, "portal_message", None)
+        if error.code == 429:  # the rate limiter's own sentence says which limit was hit
+            message = error.description
+        return error_response(error.code or 500, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected_error(error: Exception):
+        # The stack trace goes to the server log, never to the browser.
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return error_response(500)

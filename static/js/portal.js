@@ -1,0 +1,49 @@
+// Cost Code Portal: dialogs and htmx error display. No inline scripts (the CSP forbids them).
+(function () {
+  "use strict";
+  let opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "modal-root") opener = event.detail.elt;
+  });
+
+  // A partial swapped into #modal-root brings its own <dialog>: open it as a modal, which keeps
+  // Tab inside it and makes Escape close it.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "modal-root") return;
+    const dialog = event.detail.target.querySelector("dialog");
+    if (!dialog) return;
+    dialog.addEventListener("close", function () {
+      document.getElementById("modal-root").replaceChildren();
+      if (opener && document.contains(opener)) opener.focus();
+    }, { once: true });
+    dialog.showModal();
+    const first = dialog.querySelector("[autofocus], .modal-close");
+    if (first) first.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    const closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      const dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+    }
+  });
+
+  // htmx does not swap 4xx/5xx answers; show their message (a small partial) in the flash area.
+  document.addEventListener("htmx:responseError", function (event) {
+    const area = document.getElementById("flash-area");
+    const xhr = event.detail.xhr;
+    if (!area) return;
+    const html = xhr.responseText && xhr.responseText.indexOf("flash") !== -1
+      ? xhr.responseText
+      : '<div class="flash flash-error" role="alert">The request failed (' + xhr.status + "). Reload the page and try again.</div>";
+    area.innerHTML = html;
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    const area = document.getElementById("flash-area");
+    if (area) area.innerHTML = '<div class="flash flash-error" role="alert">The portal could not be reached. Check the connection and try again.</div>';
+  });
+})();

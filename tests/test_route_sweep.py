@@ -1,0 +1,79 @@
+"""Every URL rule the app has, tried as anonymous and as each demo role (after CTFd's sweep)."""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from flask import url_for
+
+import tests.route_table as route_table
+from portal import create_app
+from portal.config import TestConfig
+from tests.route_table import FOREIGN_ARGUMENTS, ROLES, URL_ARGUMENTS, Route
+
+
+def _load_table() -> dict[str, Route]:
+    table: dict[str, Route] = {}
+    for module_info in pkgutil.iter_modules(route_table.__path__):
+        module = importlib.import_module(f"tests.route_table.{module_info.name}")
+        table.update(module.ROUTES)
+    return table
+
+
+TABLE = _load_table()
+
+
+def _app_rules():
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    return {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+
+
+def test_every_route_has_a_row_in_the_table():
+    missing = sorted(set(_app_rules()) - set(TABLE))
+    stale = sorted(set(TABLE) - set(_app_rules()))
+    assert not missing, f"routes with no row in tests/route_table: {missing}"
+    assert not stale, f"rows for routes the app no longer has: {stale}"
+
+
+def _url(app, endpoint: str, route: Route, arguments) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    values = dict(route.fixed_args)
+    for name in rule.arguments:
+        if name not in values:
+            values[name] = arguments[name]()
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+CASES = [(endpoint, role) for endpoint in sorted(TABLE) for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES)
+def test_route_answers_each_role_as_the_table_says(app, client, auth, endpoint, role):
+    route = TABLE[endpoint]
+    if role != "anonymous":
+        auth.login_as(role)
+    url = _url(app, endpoint, route, URL_ARGUMENTS)
+    if route.method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post_form(url)
+    assert response.status_code == route.expect[role], f"{route.method} {url} as {role}"
+    assert b"Traceback" not in response.data
+
+
+FOREIGN_CASES = [
+    endpoint
+    for endpoint in sorted(TABLE)
+    if set(_app_rules()[endpoint].arguments) & set(FOREIGN_ARGUMENTS)
+]
+
+
+@pytest.mark.parametrize("endpoint", FOREIGN_CASES)
+def test_foreign_company_id_is_not_found(app, client, auth, endpoint):
+    auth.login_as("admin")
+    route = TABLE[endpoint]
+    url = _url(app, endpoint, route, {**URL_ARGUMENTS, **FOREIGN_ARGUMENTS})
+    response = client.get(url) if route.method == "GET" else client.post_form(url)
+    assert response.status_code == 404, url
