@@ -7,6 +7,8 @@ connector answers "unchanged" for work already done instead of doing it twice.
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from portal.erp import formats
+
 LineOutcome = Literal["created", "merged_cost_type", "description_kept", "unchanged", "failed"]
 CommitmentKind = Literal["contract", "change_order"]
 CommitmentOutcome = Literal["created", "unchanged", "failed"]
@@ -90,3 +92,23 @@ class ErpConnector(Protocol):
         ...
 
     def export_commitment(self, job_number: str, commitment: CommitmentExport) -> CommitmentResult: ...
+
+
+def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:
+    """The line as the ERP stores it; raises the `formats` error naming what is wrong."""
+    code = formats.validate_cost_code(erp_system, line.code)
+    return ExportLine(
+        code=code,
+        description=formats.validate_description(erp_system, line.description),
+        cost_type=formats.validate_cost_type(erp_system, line.cost_type),
+        division=(line.division or "").strip() or formats.division_of(erp_system, code),
+    )
+
+
+# Everything the `formats` checks raise for bad input; a connector turns it into a failed line.
+FORMAT_ERRORS = (
+    formats.CostCodeFormatError,
+    formats.CostTypeError,
+    formats.DescriptionError,
+    formats.JobNumberError,
+)
