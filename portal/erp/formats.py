@@ -98,7 +98,7 @@ def validate_cost_code(erp_system: str, code: str) -> str:
         )
     if erp_system == SAGE100:
         return _sage100_code(code)
-    return _sage300_code(code.strip())
+    return _sage300_code(code)
 
 
 def _sage100_code(code: str) -> str:
@@ -111,14 +111,14 @@ def _sage100_code(code: str) -> str:
     if first.isalpha():
         raise CostCodeFormatError(code, "starts with a letter", rule_start)
     # Trailing blanks come from padded spreadsheet cells; the ERP ignores them too.
-    code = code.rstrip()
-    if code.count(".") > 1:
+    cleaned = code.rstrip()
+    if cleaned.count(".") > 1:
         raise CostCodeFormatError(
             code, "has more than one decimal point", "Sage 100 Contractor codes look like 2010.000"
         )
-    match = _SAGE100_CODE.fullmatch(code)
+    match = _SAGE100_CODE.fullmatch(cleaned)
     if match is None:
-        stray = next((ch for ch in code if not (ch.isascii() and ch.isdigit()) and ch != "."), ".")
+        stray = next((ch for ch in cleaned if not (ch.isascii() and ch.isdigit()) and ch != "."), ".")
         raise CostCodeFormatError(
             code,
             f'contains "{shown(stray)}"',
@@ -142,13 +142,14 @@ def _sage100_code(code: str) -> str:
 
 def _sage300_code(code: str) -> str:
     rule_delimiters = 'Sage 300 CRE allows only "/", "-" and "."'
-    if len(code) > SAGE300_MAX_CODE_LENGTH:
+    cleaned = code.strip()
+    if len(cleaned) > SAGE300_MAX_CODE_LENGTH:
         raise CostCodeFormatError(
             code,
-            f"is {len(code)} characters long",
+            f"is {len(cleaned)} characters long",
             f"Sage 300 CRE allows at most {SAGE300_MAX_CODE_LENGTH}",
         )
-    for ch in code:
+    for ch in cleaned:
         if ch in SAGE300_DELIMITERS or (ch.isascii() and ch.isalnum()):
             continue
         if ch.isalnum():
@@ -157,7 +158,7 @@ def _sage300_code(code: str) -> str:
             )
         what = "a space" if ch.isspace() else f'"{shown(ch)}"'
         raise CostCodeFormatError(code, f"uses {what} as a delimiter", rule_delimiters)
-    sections = _SAGE300_SPLIT.split(code)
+    sections = _SAGE300_SPLIT.split(cleaned)
     if len(sections) == 1:
         raise CostCodeFormatError(
             code,
@@ -170,7 +171,7 @@ def _sage300_code(code: str) -> str:
             "has an empty section",
             "every Sage 300 CRE section needs letters or digits between the delimiters",
         )
-    return code
+    return cleaned
 
 
 def division_of(erp_system: str, code: str) -> str:
