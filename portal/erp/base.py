@@ -91,7 +91,9 @@ class ErpConnector(Protocol):
         """One result per line, in order. A bad line fails alone; the rest go on."""
         ...
 
-    def export_commitment(self, job_number: str, commitment: CommitmentExport) -> CommitmentResult: ...
+    def export_commitment(
+        self, job_number: str, commitment: CommitmentExport
+    ) -> CommitmentResult: ...
 
 
 def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:

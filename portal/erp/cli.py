@@ -34,7 +34,10 @@ def _run(action):
 @erp_cli.command("add-company")
 @click.argument("key")
 @click.option(
-    "--erp", "erp_system", required=True, type=click.Choice(sorted(formats.ERP_NAMES)),
+    "--erp",
+    "erp_system",
+    required=True,
+    type=click.Choice(sorted(formats.ERP_NAMES)),
     help="The accounting system the company keeps its books in.",
 )
 @with_appcontext

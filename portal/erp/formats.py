@@ -70,7 +70,9 @@ class JobNumberError(ValueError):
 
 def shown(text: str) -> str:
     """The text as it is safe to show in a message: escaped and cut short."""
-    visible = "".join(ch if _is_printable(ch) else ch.encode("unicode_escape").decode() for ch in text)
+    visible = "".join(
+        ch if _is_printable(ch) else ch.encode("unicode_escape").decode() for ch in text
+    )
     if len(visible) > _SHOWN_LENGTH:
         return visible[: _SHOWN_LENGTH - 1] + "…"
     return visible
@@ -114,11 +116,16 @@ def _sage100_code(code: str) -> str:
     cleaned = code.rstrip()
     if cleaned.count(".") > 1:
         raise CostCodeFormatError(
-            code, "has more than one decimal point", "Sage 100 Contractor codes look like 2010.000"
+            code,
+            "has more than one decimal point",
+            "Sage 100 Contractor codes look like 2010.000",
         )
     match = _SAGE100_CODE.fullmatch(cleaned)
     if match is None:
-        stray = next((ch for ch in cleaned if not (ch.isascii() and ch.isdigit()) and ch != "."), ".")
+        stray = next(
+            (ch for ch in cleaned if not (ch.isascii() and ch.isdigit()) and ch != "."),
+            ".",
+        )
         raise CostCodeFormatError(
             code,
             f'contains "{shown(stray)}"',
@@ -154,7 +161,9 @@ def _sage300_code(code: str) -> str:
             continue
         if ch.isalnum():
             raise CostCodeFormatError(
-                code, f'contains "{ch}"', "Sage 300 CRE sections use only the letters A-Z and digits"
+                code,
+                f'contains "{ch}"',
+                "Sage 300 CRE sections use only the letters A-Z and digits",
             )
         what = "a space" if ch.isspace() else f'"{shown(ch)}"'
         raise CostCodeFormatError(code, f"uses {what} as a delimiter", rule_delimiters)
@@ -211,7 +220,9 @@ def validate_description(erp_system: str, text: str) -> str:
     bad = _first_unprintable(cleaned)
     if bad is not None:
         raise DescriptionError(
-            text, f"contains the control character {bad!r}", f"{name} descriptions are one line of text"
+            text,
+            f"contains the control character {bad!r}",
+            f"{name} descriptions are one line of text",
         )
     if len(cleaned) > limit:
         raise DescriptionError(

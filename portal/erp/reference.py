@@ -97,7 +97,11 @@ job_cost_code_types = sa.Table(
     sa.Column("cost_type", sa.String(10), primary_key=True),
     sa.ForeignKeyConstraint(
         ["company", "job", "code"],
-        ["erp_job_cost_codes.company", "erp_job_cost_codes.job", "erp_job_cost_codes.code"],
+        [
+            "erp_job_cost_codes.company",
+            "erp_job_cost_codes.job",
+            "erp_job_cost_codes.code",
+        ],
     ),
 )
 commitments = sa.Table(
@@ -153,7 +157,9 @@ class ReferenceErp:
                     try:
                         metadata.create_all(self._engine)
                     except sa.exc.SQLAlchemyError as error:
-                        raise ErpError(f"The reference ERP database cannot be opened: {error}") from error
+                        raise ErpError(
+                            f"The reference ERP database cannot be opened: {error}"
+                        ) from error
                     self._tables_ready = True
         return self._engine.begin()
 
@@ -251,7 +257,10 @@ class ReferenceErp:
             types: dict[str, list[str]] = {}
             for code, cost_type in conn.execute(
                 sa.select(job_cost_code_types.c.code, job_cost_code_types.c.cost_type)
-                .where(job_cost_code_types.c.company == key, job_cost_code_types.c.job == job_number)
+                .where(
+                    job_cost_code_types.c.company == key,
+                    job_cost_code_types.c.job == job_number,
+                )
                 .order_by(job_cost_code_types.c.cost_type)
             ):
                 types.setdefault(code, []).append(cost_type)
@@ -340,7 +349,9 @@ class ReferenceErpConnector:
                     **key_columns, description=line.description, division=line.division
                 )
             )
-            conn.execute(job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type))
+            conn.execute(
+                job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type)
+            )
             return LineResult(line.code, line.cost_type, "created", "")
 
         has_type = conn.scalar(
@@ -350,15 +361,22 @@ class ReferenceErpConnector:
             )
         )
         if not has_type:
-            conn.execute(job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type))
+            conn.execute(
+                job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type)
+            )
         if erp_description != line.description:
-            message = f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
+            message = (
+                f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
+            )
             if not has_type:
                 message += f"; added cost type {line.cost_type}"
             return LineResult(line.code, line.cost_type, "description_kept", message + ".")
         if not has_type:
             return LineResult(
-                line.code, line.cost_type, "merged_cost_type", f"Added cost type {line.cost_type}."
+                line.code,
+                line.cost_type,
+                "merged_cost_type",
+                f"Added cost type {line.cost_type}.",
             )
         return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
 
@@ -435,7 +453,9 @@ def _erp_system(conn, key: str) -> str:
 
 
 def _job_exists(conn, key: str, number: str) -> bool:
-    found = conn.scalar(sa.select(jobs.c.number).where(jobs.c.company == key, jobs.c.number == number))
+    found = conn.scalar(
+        sa.select(jobs.c.number).where(jobs.c.company == key, jobs.c.number == number)
+    )
     return found is not None
 
 

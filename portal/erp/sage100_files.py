@@ -97,7 +97,7 @@ def read_cost_code_file(data: bytes) -> CostCodeFileResult:
         if not _MIN_COLUMNS <= len(cells) <= _MAX_COLUMNS:
             result.errors.append(
                 f'Row {number} (cost code "{formats.shown(cells[0])}") has {len(cells)} '
-                f'column{"" if len(cells) == 1 else "s"}; expected {_FILE_COLUMNS}.'
+                f"column{'' if len(cells) == 1 else 's'}; expected {_FILE_COLUMNS}."
             )
             continue
         raw_code, description = cells[0], cells[1].strip()
@@ -300,7 +300,10 @@ class Sage100FileConnector:
         line_key = "\t".join([job_number, line.code, line.cost_type])
         if line_key in ledger["lines"]:
             return LineResult(
-                line.code, line.cost_type, "unchanged", f"Already written to {ledger['lines'][line_key]}."
+                line.code,
+                line.cost_type,
+                "unchanged",
+                f"Already written to {ledger['lines'][line_key]}.",
             )
         if line.code in in_sage:
             ledger["lines"][line_key] = "Sage 100 Contractor"
@@ -310,11 +313,22 @@ class Sage100FileConnector:
                     f'(portal had "{line.description}").'
                 )
                 return LineResult(line.code, line.cost_type, "description_kept", message)
-            return LineResult(line.code, line.cost_type, "unchanged", "Already in Sage 100 Contractor.")
+            return LineResult(
+                line.code,
+                line.cost_type,
+                "unchanged",
+                "Already in Sage 100 Contractor.",
+            )
         file_name = self._run_file_name(ledger)
         rows = ledger["files"].setdefault(file_name, [])
         if line.code not in {row["code"] for row in rows}:
-            rows.append({"code": line.code, "description": line.description, "division": line.division})
+            rows.append(
+                {
+                    "code": line.code,
+                    "description": line.description,
+                    "division": line.division,
+                }
+            )
         ledger["lines"][line_key] = file_name
         return LineResult(
             line.code,
@@ -358,7 +372,9 @@ class Sage100FileConnector:
         except OSError as error:
             raise ErpError(f"Cannot read {path}: {error.strerror}.") from None
         except ErpError as error:
-            raise ErpError(f"{JOBS_FILE_NAME}: {error}".replace("cost code file", "job list")) from None
+            raise ErpError(
+                f"{JOBS_FILE_NAME}: {error}".replace("cost code file", "job list")
+            ) from None
         delimiter = "\t" if any("\t" in line for _, line in lines) else ","
         jobs = []
         for _, line in lines:

@@ -55,9 +55,15 @@ def test_kept_description_still_adds_the_new_cost_type(sage100_erp):
 def test_repeated_export_creates_nothing_twice(sage100_erp):
     connector = sage100_erp.connector("acme")
     lines = [ExportLine("2010", "Site Work", "1"), ExportLine("2010", "Site Work", "2")]
-    assert outcomes(connector.export_cost_code_lines("1001", lines)) == ["created", "merged_cost_type"]
+    assert outcomes(connector.export_cost_code_lines("1001", lines)) == [
+        "created",
+        "merged_cost_type",
+    ]
     before = sage100_erp.list_job_codes("acme", "1001")
-    assert outcomes(connector.export_cost_code_lines("1001", lines)) == ["unchanged", "unchanged"]
+    assert outcomes(connector.export_cost_code_lines("1001", lines)) == [
+        "unchanged",
+        "unchanged",
+    ]
     assert sage100_erp.list_job_codes("acme", "1001") == before
 
 
@@ -77,7 +83,10 @@ def test_bad_code_fails_only_that_line(sage300_erp):
     results = sage300_erp.connector("beta").export_cost_code_lines("24-001", lines)
     assert outcomes(results) == ["created", "failed", "created"]
     assert '"03_320" uses "_" as a delimiter' in results[1].message
-    assert [code for code, _, _ in sage300_erp.list_job_codes("beta", "24-001")] == ["03-310", "03-330"]
+    assert [code for code, _, _ in sage300_erp.list_job_codes("beta", "24-001")] == [
+        "03-310",
+        "03-330",
+    ]
 
 
 def test_unknown_cost_type_fails_that_line(sage100_erp):
@@ -119,11 +128,19 @@ def test_standard_codes_are_validated_and_fetched(sage300_erp):
     with pytest.raises(CostCodeFormatError):
         sage300_erp.add_standard_cost_code("beta", "03 310", "Concrete Forms")
     codes = sage300_erp.connector("beta").fetch_standard_cost_codes()
-    assert [(c.code, c.description, c.division) for c in codes] == [("03-310", "Concrete Forms", "03")]
+    assert [(c.code, c.description, c.division) for c in codes] == [
+        ("03-310", "Concrete Forms", "03")
+    ]
 
 
 def test_new_companies_start_with_their_erp_cost_types(sage100_erp, sage300_erp):
-    assert [t.code for t in sage100_erp.connector("acme").fetch_cost_types()] == ["1", "2", "3", "4", "5"]
+    assert [t.code for t in sage100_erp.connector("acme").fetch_cost_types()] == [
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+    ]
     assert "LAB" in [t.code for t in sage300_erp.connector("beta").fetch_cost_types()]
     sage300_erp.add_cost_type("beta", "ovh", "Overhead")
     assert "OVH" in [t.code for t in sage300_erp.connector("beta").fetch_cost_types()]
@@ -163,7 +180,9 @@ def test_commitment_to_unknown_job_fails(sage100_erp):
 def test_changed_commitment_is_not_overwritten(sage100_erp):
     connector = sage100_erp.connector("acme")
     connector.export_commitment("1001", CommitmentExport("SC-1", "Concrete", "contract", 100))
-    result = connector.export_commitment("1001", CommitmentExport("SC-1", "Concrete", "contract", 200))
+    result = connector.export_commitment(
+        "1001", CommitmentExport("SC-1", "Concrete", "contract", 200)
+    )
     assert result.outcome == "failed"
     assert "different details" in result.message
 

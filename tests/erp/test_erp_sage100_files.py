@@ -1,3 +1,4 @@
+import contextlib
 import json
 from datetime import datetime
 
@@ -24,12 +25,16 @@ def read_tab(path):
 def connector(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()
-    (inbox / "cost_codes.txt").write_bytes(b"Cost Code#\tDescription\tUnit\tDivision\r\n2010\tSite Work\t\t2000\r\n")
+    (inbox / "cost_codes.txt").write_bytes(
+        b"Cost Code#\tDescription\tUnit\tDivision\r\n2010\tSite Work\t\t2000\r\n"
+    )
     return Sage100FileConnector(inbox, tmp_path / "outbox", clock=lambda: WHEN)
 
 
 def test_reads_tab_separated_list_with_header():
-    result = read_cost_code_file(b"Cost Code#\tDescription\tUnit\tDivision\n2010\tSite Work\tLS\t2000\n3100\tConcrete\n")
+    result = read_cost_code_file(
+        b"Cost Code#\tDescription\tUnit\tDivision\n2010\tSite Work\tLS\t2000\n3100\tConcrete\n"
+    )
     assert [(c.code, c.description, c.division) for c in result.codes] == [
         ("2010.000", "Site Work", "2000"),
         ("3100.000", "Concrete", "3000"),
@@ -40,7 +45,10 @@ def test_reads_tab_separated_list_with_header():
 def test_reads_comma_separated_cp1252_with_quoted_commas():
     data = '2010,"Demolition, interior",LS,2000\n2020,Caf\u00e9 fit-out\n'.encode("cp1252")
     result = read_cost_code_file(data)
-    assert [c.description for c in result.codes] == ["Demolition, interior", "Caf\u00e9 fit-out"]
+    assert [c.description for c in result.codes] == [
+        "Demolition, interior",
+        "Caf\u00e9 fit-out",
+    ]
 
 
 def test_reads_utf8_with_bom():
@@ -87,17 +95,17 @@ def test_any_bytes_give_a_result_or_an_erp_error(data):
         assert isinstance(result.codes, list) and isinstance(result.errors, list)
 
 
-@given(rows=st.lists(st.lists(st.text(alphabet="0123456789.,\t \"A"), max_size=6), max_size=6))
+@given(rows=st.lists(st.lists(st.text(alphabet='0123456789.,\t "A'), max_size=6), max_size=6))
 def test_any_delimited_text_gives_a_result_or_an_erp_error(rows):
     data = "\n".join(",".join(cells) for cells in rows).encode()
-    try:
+    with contextlib.suppress(ErpError):
         read_cost_code_file(data)
-    except ErpError:
-        pass
 
 
 def test_import_file_has_the_6_5_layout(tmp_path):
-    path = write_cost_code_import(tmp_path, [ExportLine("2010.000", "Site Work", "1", "2000")], 7, WHEN)
+    path = write_cost_code_import(
+        tmp_path, [ExportLine("2010.000", "Site Work", "1", "2000")], 7, WHEN
+    )
     assert path.name == "costcodes-20261122-0007.tab"
     rows = read_tab(path)
     assert rows[0] == IMPORT_COLUMNS
@@ -108,7 +116,8 @@ def test_import_file_has_the_6_5_layout(tmp_path):
 
 def test_export_writes_new_codes_to_the_run_file(connector, tmp_path):
     results = connector.export_cost_code_lines(
-        "1001", [ExportLine("3100", "Concrete", "1"), ExportLine("3100", "Concrete", "2")]
+        "1001",
+        [ExportLine("3100", "Concrete", "1"), ExportLine("3100", "Concrete", "2")],
     )
     assert [r.outcome for r in results] == ["created", "created"]
     assert results[0].message == (
@@ -166,7 +175,11 @@ def test_unknown_job_fails_each_line_when_a_job_list_exists(connector, tmp_path)
 def test_fetches_raw_codes_and_standard_cost_types(connector):
     assert [c.code for c in connector.fetch_standard_cost_codes()] == ["2010"]
     assert [t.name for t in connector.fetch_cost_types()] == [
-        "Material", "Labor", "Equipment", "Subcontract", "Other",
+        "Material",
+        "Labor",
+        "Equipment",
+        "Subcontract",
+        "Other",
     ]
 
 
@@ -189,6 +202,8 @@ def test_ledger_is_json(connector, tmp_path):
 
 
 def test_commitments_are_refused_with_a_message(connector):
-    result = connector.export_commitment("1001", CommitmentExport("SC-1", "Concrete", "contract", 1))
+    result = connector.export_commitment(
+        "1001", CommitmentExport("SC-1", "Concrete", "contract", 1)
+    )
     assert result.outcome == "failed"
     assert "does not export contracts" in result.message
