@@ -1,0 +1,116 @@
+"""The connector interface between the portal's data sync and an ERP.
+
+Every export is idempotent: the sync may repeat a step after a crash or a retry, so a
+connector answers "unchanged" for work already done instead of doing it twice.
+"""
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from portal.erp import formats
+
+LineOutcome = Literal["created", "merged_cost_type", "description_kept", "unchanged", "failed"]
+CommitmentKind = Literal["contract", "change_order"]
+CommitmentOutcome = Literal["created", "unchanged", "failed"]
+
+
+class ErpError(Exception):
+    """The ERP as a whole cannot be used: unreachable, unknown company, broken file."""
+
+
+@dataclass(frozen=True)
+class ErpCostType:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ErpCostCode:
+    code: str
+    description: str
+    division: str
+
+
+@dataclass(frozen=True)
+class ErpJob:
+    number: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    """One approved (cost code, cost type) assignment to put on an ERP job."""
+
+    code: str
+    description: str
+    cost_type: str
+    division: str | None = None
+
+
+@dataclass(frozen=True)
+class LineResult:
+    code: str
+    cost_type: str
+    outcome: LineOutcome
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class CommitmentExport:
+    """A contract, or a change order to the contract `parent_number`."""
+
+    number: str
+    title: str
+    kind: CommitmentKind
+    amount_cents: int
+    parent_number: str | None = None
+
+
+@dataclass(frozen=True)
+class CommitmentResult:
+    number: str
+    outcome: CommitmentOutcome
+    message: str = ""
+
+
+class ErpConnector(Protocol):
+    def fetch_cost_types(self) -> list[ErpCostType]: ...
+
+    def fetch_standard_cost_codes(self) -> list[ErpCostCode]:
+        """The company's cost code list as the ERP holds it, unvalidated: the sync checks each
+        code with `formats` and reports the bad ones."""
+        ...
+
+    def fetch_jobs(self) -> list[ErpJob]: ...
+
+    def create_job(self, number: str, name: str) -> ErpJob:
+        """Create the job, or return it as it is when it already exists."""
+        ...
+
+    def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
+        """One result per line, in order. A bad line fails alone; the rest go on."""
+        ...
+
+    def export_commitment(
+        self, job_number: str, commitment: CommitmentExport
+    ) -> CommitmentResult: ...
+
+
+def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:
+    """The line as the ERP stores it; raises the `formats` error naming what is wrong."""
+    code = formats.validate_cost_code(erp_system, line.code)
+    return ExportLine(
+        code=code,
+        description=formats.validate_description(erp_system, line.description),
+        cost_type=formats.validate_cost_type(erp_system, line.cost_type),
+        division=(line.division or "").strip() or formats.division_of(erp_system, code),
+    )
+
+
+# Everything the `formats` checks raise for bad input; a connector turns it into a failed line.
+FORMAT_ERRORS = (
+    formats.CostCodeFormatError,
+    formats.CostTypeError,
+    formats.DescriptionError,
+    formats.JobNumberError,
+)

@@ -1,0 +1,253 @@
+"""Per-ERP format rules for cost codes, cost types and descriptions: the one place they live.
+
+Every check raises a ValueError subclass whose text is a sentence a user can act on: it names
+the rejected item and the rule it breaks.
+"""
+
+import re
+import unicodedata
+
+SAGE100 = "sage100c"
+SAGE300 = "sage300cre"
+
+ERP_NAMES = {SAGE100: "Sage 100 Contractor", SAGE300: "Sage 300 CRE"}
+
+DESCRIPTION_LIMITS = {SAGE100: 50, SAGE300: 50}
+SAGE100_MAX_WHOLE_DIGITS = 6
+SAGE100_MAX_DECIMALS = 3
+SAGE300_MAX_CODE_LENGTH = 30
+SAGE300_DELIMITERS = "/-."
+JOB_NUMBER_MAX_LENGTH = 30
+
+# Long or hostile input is cut short in messages so they stay readable.
+_SHOWN_LENGTH = 40
+
+_SAGE100_CODE = re.compile(r"([0-9]+)(?:\.([0-9]*))?")
+_SAGE300_SECTION = re.compile(r"[A-Za-z0-9]+")
+_SAGE300_SPLIT = re.compile(r"[/.\-]")
+_SAGE300_CATEGORY = re.compile(r"[A-Za-z0-9]{1,3}")
+
+# Control, format, surrogate and line/paragraph separator characters never belong in a
+# one-line ERP field; a plain space does.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+class CostCodeFormatError(ValueError):
+    """A cost code that the company's ERP would not accept."""
+
+    def __init__(self, code: str, problem: str, rule: str):
+        self.code = code
+        self.rule = rule
+        super().__init__(f'Cost code "{shown(code)}" {problem}; {rule}.')
+
+
+class CostTypeError(ValueError):
+    """A cost type (Sage 300 CRE: category) that the company's ERP would not accept."""
+
+    def __init__(self, cost_type: str, rule: str):
+        self.cost_type = cost_type
+        self.rule = rule
+        super().__init__(f'Cost type "{shown(cost_type)}" is not valid; {rule}.')
+
+
+class DescriptionError(ValueError):
+    """A description that does not fit the ERP's description field."""
+
+    def __init__(self, text: str, problem: str, rule: str):
+        self.text = text
+        self.rule = rule
+        super().__init__(f'Description "{shown(text)}" {problem}; {rule}.')
+
+
+class JobNumberError(ValueError):
+    """A job number that cannot be stored in the ERP."""
+
+    def __init__(self, number: str, rule: str):
+        self.number = number
+        self.rule = rule
+        super().__init__(f'Job number "{shown(number)}" is not valid; {rule}.')
+
+
+def shown(text: str) -> str:
+    """The text as it is safe to show in a message: escaped and cut short."""
+    visible = "".join(
+        ch if _is_printable(ch) else ch.encode("unicode_escape").decode() for ch in text
+    )
+    if len(visible) > _SHOWN_LENGTH:
+        return visible[: _SHOWN_LENGTH - 1] + "…"
+    return visible
+
+
+def erp_name(erp_system: str) -> str:
+    try:
+        return ERP_NAMES[erp_system]
+    except KeyError:
+        known = ", ".join(ERP_NAMES)
+        raise ValueError(f"Unknown ERP system {erp_system!r}; expected one of {known}.") from None
+
+
+def validate_cost_code(erp_system: str, code: str) -> str:
+    """Return the code as the ERP stores it, or raise CostCodeFormatError."""
+    name = erp_name(erp_system)
+    if not isinstance(code, str):
+        raise TypeError(f"A cost code must be text, not {type(code).__name__}.")
+    if not code.strip():
+        raise CostCodeFormatError(code, "is empty", f"enter a {name} cost code")
+    bad = _first_unprintable(code)
+    if bad is not None:
+        raise CostCodeFormatError(
+            code, f"contains the non-printable character {bad!r}", "type the code again"
+        )
+    if erp_system == SAGE100:
+        return _sage100_code(code)
+    return _sage300_code(code)
+
+
+def _sage100_code(code: str) -> str:
+    rule_start = "Sage 100 Contractor codes start with a digit from 1 to 9"
+    first = code[0]
+    if first.isspace():
+        raise CostCodeFormatError(code, "starts with a space", rule_start)
+    if first == "0":
+        raise CostCodeFormatError(code, "starts with 0", rule_start)
+    if first.isalpha():
+        raise CostCodeFormatError(code, "starts with a letter", rule_start)
+    # Trailing blanks come from padded spreadsheet cells; the ERP ignores them too.
+    cleaned = code.rstrip()
+    if cleaned.count(".") > 1:
+        raise CostCodeFormatError(
+            code,
+            "has more than one decimal point",
+            "Sage 100 Contractor codes look like 2010.000",
+        )
+    match = _SAGE100_CODE.fullmatch(cleaned)
+    if match is None:
+        stray = next(
+            (ch for ch in cleaned if not (ch.isascii() and ch.isdigit()) and ch != "."),
+            ".",
+        )
+        raise CostCodeFormatError(
+            code,
+            f'contains "{shown(stray)}"',
+            "Sage 100 Contractor codes are numbers such as 2010 or 2010.000",
+        )
+    whole, decimals = match.group(1), match.group(2) or ""
+    if len(whole) > SAGE100_MAX_WHOLE_DIGITS:
+        raise CostCodeFormatError(
+            code,
+            f"has {len(whole)} digits before the decimal point",
+            f"Sage 100 Contractor allows at most {SAGE100_MAX_WHOLE_DIGITS}",
+        )
+    if len(decimals) > SAGE100_MAX_DECIMALS:
+        raise CostCodeFormatError(
+            code,
+            f"has {len(decimals)} decimal places",
+            f"Sage 100 Contractor allows at most {SAGE100_MAX_DECIMALS}",
+        )
+    return f"{whole}.{decimals.ljust(SAGE100_MAX_DECIMALS, '0')}"
+
+
+def _sage300_code(code: str) -> str:
+    rule_delimiters = 'Sage 300 CRE allows only "/", "-" and "."'
+    cleaned = code.strip()
+    if len(cleaned) > SAGE300_MAX_CODE_LENGTH:
+        raise CostCodeFormatError(
+            code,
+            f"is {len(cleaned)} characters long",
+            f"Sage 300 CRE allows at most {SAGE300_MAX_CODE_LENGTH}",
+        )
+    for ch in cleaned:
+        if ch in SAGE300_DELIMITERS or (ch.isascii() and ch.isalnum()):
+            continue
+        if ch.isalnum():
+            raise CostCodeFormatError(
+                code,
+                f'contains "{ch}"',
+                "Sage 300 CRE sections use only the letters A-Z and digits",
+            )
+        what = "a space" if ch.isspace() else f'"{shown(ch)}"'
+        raise CostCodeFormatError(code, f"uses {what} as a delimiter", rule_delimiters)
+    sections = _SAGE300_SPLIT.split(cleaned)
+    if len(sections) == 1:
+        raise CostCodeFormatError(
+            code,
+            "has no sections",
+            'Sage 300 CRE codes are sectioned with "/", "-" or "." (for example 01-100)',
+        )
+    if not all(_SAGE300_SECTION.fullmatch(section) for section in sections):
+        raise CostCodeFormatError(
+            code,
+            "has an empty section",
+            "every Sage 300 CRE section needs letters or digits between the delimiters",
+        )
+    return cleaned
+
+
+def division_of(erp_system: str, code: str) -> str:
+    """The tier-1 division a valid code belongs to (Sage 100: its thousands; Sage 300: its
+    first section)."""
+    code = validate_cost_code(erp_system, code)
+    if erp_system == SAGE100:
+        whole = int(code.split(".")[0])
+        return str(whole // 1000 * 1000)
+    return _SAGE300_SPLIT.split(code)[0]
+
+
+def validate_cost_type(erp_system: str, code: str) -> str:
+    """Return the cost type as the ERP stores it, or raise CostTypeError."""
+    erp_name(erp_system)
+    if not isinstance(code, str):
+        raise TypeError(f"A cost type must be text, not {type(code).__name__}.")
+    cleaned = code.strip()
+    if erp_system == SAGE100:
+        if len(cleaned) == 1 and cleaned in "123456789":
+            return cleaned
+        raise CostTypeError(code, "Sage 100 Contractor cost types are the numbers 1 to 9")
+    if _SAGE300_CATEGORY.fullmatch(cleaned):
+        return cleaned.upper()
+    raise CostTypeError(code, "Sage 300 CRE categories are 1 to 3 letters or digits, such as LAB")
+
+
+def validate_description(erp_system: str, text: str) -> str:
+    """Return the description stripped, or raise DescriptionError."""
+    name = erp_name(erp_system)
+    limit = DESCRIPTION_LIMITS[erp_system]
+    if not isinstance(text, str):
+        raise TypeError(f"A description must be text, not {type(text).__name__}.")
+    cleaned = text.strip()
+    if not cleaned:
+        raise DescriptionError(text, "is empty", "enter a description")
+    bad = _first_unprintable(cleaned)
+    if bad is not None:
+        raise DescriptionError(
+            text,
+            f"contains the control character {bad!r}",
+            f"{name} descriptions are one line of text",
+        )
+    if len(cleaned) > limit:
+        raise DescriptionError(
+            text, f"is {len(cleaned)} characters long", f"{name} allows at most {limit}"
+        )
+    return cleaned
+
+
+def validate_job_number(number: str) -> str:
+    """Return the job number stripped, or raise JobNumberError."""
+    if not isinstance(number, str):
+        raise TypeError(f"A job number must be text, not {type(number).__name__}.")
+    cleaned = number.strip()
+    if not cleaned:
+        raise JobNumberError(number, "enter a job number")
+    if _first_unprintable(cleaned) is not None:
+        raise JobNumberError(number, "use letters, digits and punctuation only")
+    if len(cleaned) > JOB_NUMBER_MAX_LENGTH:
+        raise JobNumberError(number, f"use at most {JOB_NUMBER_MAX_LENGTH} characters")
+    return cleaned
+
+
+def _is_printable(ch: str) -> bool:
+    return unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES
+
+
+def _first_unprintable(text: str) -> str | None:
+    return next((ch for ch in text if not _is_printable(ch)), None)

@@ -1,0 +1,77 @@
+import pytest
+from flask import Flask
+
+from portal.erp.cli import erp_cli
+
+
+@pytest.fixture
+def run(tmp_path):
+    app = Flask(__name__)
+    app.config["ERP_DATABASE_URL"] = f"sqlite:///{tmp_path / 'erp.sqlite3'}"
+    app.cli.add_command(erp_cli)
+    runner = app.test_cli_runner()
+
+    def invoke(*args):
+        return runner.invoke(args=["erp", *args])
+
+    assert invoke("add-company", "acme", "--erp", "sage100c").exit_code == 0
+    return invoke
+
+
+def test_add_cost_code_and_list_codes(run):
+    result = run("add-cost-code", "2010", "Site Work", "--company", "acme")
+    assert result.exit_code == 0, result.output
+    assert "2010.000" in result.output
+    listing = run("list-codes", "--company", "acme")
+    assert listing.exit_code == 0
+    lines = listing.output.splitlines()
+    assert lines[0].split() == ["Code", "Description", "Division"]
+    assert lines[2].split() == ["2010.000", "Site", "Work", "2000"]
+
+
+def test_bad_code_prints_the_format_error_and_exits_1(run):
+    result = run("add-cost-code", "0100", "Leading zero", "--company", "acme")
+    assert result.exit_code == 1
+    assert 'Cost code "0100" starts with 0' in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_company_exits_1_with_a_message(run):
+    result = run("add-job", "--company", "ghost", "1001", "Clinic")
+    assert result.exit_code == 1
+    assert 'no company "ghost"' in result.output
+
+
+def test_list_job_codes_shows_cost_types(run, tmp_path):
+    assert run("add-job", "--company", "acme", "1001", "Clinic").exit_code == 0
+    assert run("add-cost-type", "--company", "acme", "6", "Permits").exit_code == 0
+    from portal.erp.base import ExportLine
+    from portal.erp.reference import ReferenceErp
+
+    erp = ReferenceErp(f"sqlite:///{tmp_path / 'erp.sqlite3'}")
+    erp.connector("acme").export_cost_code_lines(
+        "1001",
+        [ExportLine("2010", "Site Work", "1"), ExportLine("2010", "Site Work", "6")],
+    )
+    erp.dispose()
+    result = run("list-codes", "--company", "acme", "--job", "1001")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[2].split() == [
+        "2010.000",
+        "Site",
+        "Work",
+        "1,",
+        "6",
+    ]
+
+
+def test_list_codes_of_unknown_job_exits_1(run):
+    result = run("list-codes", "--company", "acme", "--job", "42")
+    assert result.exit_code == 1
+    assert 'Job "42" does not exist' in result.output
+
+
+def test_bad_cost_type_exits_1(run):
+    result = run("add-cost-type", "--company", "acme", "X", "Extra")
+    assert result.exit_code == 1
+    assert "numbers 1 to 9" in result.output

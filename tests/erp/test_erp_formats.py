@@ -1,0 +1,181 @@
+import contextlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.erp.formats import (
+    DESCRIPTION_LIMITS,
+    CostCodeFormatError,
+    CostTypeError,
+    DescriptionError,
+    division_of,
+    validate_cost_code,
+    validate_cost_type,
+    validate_description,
+)
+
+SAGE100, SAGE300 = "sage100c", "sage300cre"
+
+
+@pytest.mark.parametrize(
+    ("code", "stored"),
+    [
+        ("2010", "2010.000"),
+        ("2010.000", "2010.000"),
+        ("2010.5", "2010.500"),
+        ("1", "1.000"),
+        ("999999.999", "999999.999"),
+        ("2010 ", "2010.000"),
+    ],
+)
+def test_sage100_accepts_numeric_codes_and_pads_three_decimals(code, stored):
+    assert validate_cost_code(SAGE100, code) == stored
+
+
+@pytest.mark.parametrize(
+    ("code", "named_rule"),
+    [
+        ("0100.000", "starts with 0"),
+        (" 100", "starts with a space"),
+        ("A100", "starts with a letter"),
+        ("1234567", "at most 6"),
+        ("12.3456", "at most 3"),
+        ("12-100", 'contains "-"'),
+        ("1.2.3", "more than one decimal point"),
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("20\x0010", "non-printable"),
+    ],
+)
+def test_sage100_rejects_bad_codes_naming_code_and_rule(code, named_rule):
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE100, code)
+    message = str(caught.value)
+    assert named_rule in message
+    assert "Sage 100 Contractor" in message or "empty" in message or "printable" in message
+    assert caught.value.code == code
+
+
+@pytest.mark.parametrize("code", ["12-3456-789", "01.100", "1/200", "03-310", "A1-B2.C3"])
+def test_sage300_accepts_codes_sectioned_by_slash_dash_or_period(code):
+    assert validate_cost_code(SAGE300, code) == code
+
+
+@pytest.mark.parametrize("code", ["12_100", "01 100", "01,100", "01:100"])
+def test_sage300_rejects_other_delimiters_naming_the_code(code):
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE300, code)
+    message = str(caught.value)
+    assert f'"{code}"' in message
+    assert 'Sage 300 CRE allows only "/", "-" and "."' in message
+
+
+def test_sage300_delimiter_message_reads_as_a_sentence():
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE300, "12_100")
+    assert str(caught.value) == (
+        'Cost code "12_100" uses "_" as a delimiter; Sage 300 CRE allows only "/", "-" and ".".'
+    )
+
+
+def test_sage300_rejects_unsectioned_code():
+    with pytest.raises(CostCodeFormatError, match='"01100" has no sections'):
+        validate_cost_code(SAGE300, "01100")
+
+
+@pytest.mark.parametrize("code", ["-100", "01-", "01--100", "x" * 28 + "-12", "é1-100", "\t01-1"])
+def test_sage300_rejects_empty_sections_long_and_non_ascii_codes(code):
+    with pytest.raises(CostCodeFormatError):
+        validate_cost_code(SAGE300, code)
+
+
+def test_long_hostile_code_is_cut_short_in_the_message():
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE300, "1" * 500)
+    assert len(str(caught.value)) < 200
+
+
+@pytest.mark.parametrize(
+    ("erp", "code", "division"),
+    [
+        (SAGE100, "2010.000", "2000"),
+        (SAGE100, "15100", "15000"),
+        (SAGE100, "500", "0"),
+        (SAGE300, "03-310", "03"),
+        (SAGE300, "1/200", "1"),
+        (SAGE300, "12-3456-789", "12"),
+    ],
+)
+def test_division_of_is_the_tier_one_part(erp, code, division):
+    assert division_of(erp, code) == division
+
+
+def test_division_of_rejects_bad_codes():
+    with pytest.raises(CostCodeFormatError):
+        division_of(SAGE300, "01100")
+
+
+@pytest.mark.parametrize(
+    ("erp", "given_type", "stored"),
+    [
+        (SAGE100, "1", "1"),
+        (SAGE100, " 9 ", "9"),
+        (SAGE300, "lab", "LAB"),
+        (SAGE300, "S1", "S1"),
+    ],
+)
+def test_cost_types_accepted(erp, given_type, stored):
+    assert validate_cost_type(erp, given_type) == stored
+
+
+@pytest.mark.parametrize(
+    ("erp", "given_type"),
+    [
+        (SAGE100, "0"),
+        (SAGE100, "10"),
+        (SAGE100, "M"),
+        (SAGE300, "LABR"),
+        (SAGE300, ""),
+        (SAGE300, "L-B"),
+    ],
+)
+def test_cost_types_rejected_with_the_rule(erp, given_type):
+    with pytest.raises(CostTypeError) as caught:
+        validate_cost_type(erp, given_type)
+    assert f'"{given_type}"' in str(caught.value)
+
+
+@pytest.mark.parametrize("erp", [SAGE100, SAGE300])
+def test_description_is_stripped_and_limited(erp):
+    limit = DESCRIPTION_LIMITS[erp]
+    assert validate_description(erp, "  Site Work ") == "Site Work"
+    assert validate_description(erp, "x" * limit) == "x" * limit
+    with pytest.raises(DescriptionError, match=f"at most {limit}"):
+        validate_description(erp, "x" * (limit + 1))
+
+
+@pytest.mark.parametrize("text", ["", "   ", "Site\nWork", "Site\tWork", "Site\x00Work"])
+def test_description_rejects_empty_and_control_characters(text):
+    with pytest.raises(DescriptionError):
+        validate_description(SAGE100, text)
+
+
+@pytest.mark.parametrize("erp", [SAGE100, SAGE300])
+@given(text=st.text())
+def test_any_text_is_a_code_or_a_format_error(erp, text):
+    try:
+        result = validate_cost_code(erp, text)
+    except CostCodeFormatError as error:
+        assert error.code == text
+        assert str(error)
+    else:
+        assert isinstance(result, str)
+        assert validate_cost_code(erp, result) == result
+
+
+@pytest.mark.parametrize("erp", [SAGE100, SAGE300])
+@given(text=st.text(alphabet=st.sampled_from("0123456789./-_ ,A")))
+def test_code_like_text_is_a_code_or_a_format_error(erp, text):
+    with contextlib.suppress(CostCodeFormatError):
+        assert validate_cost_code(erp, text)
