@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.models import ERP_SYSTEMS, Company, Level, User
+from portal.models import ERP_SYSTEMS, Company, Level
 
 portal_cli = AppGroup("portal", help="Cost Code Portal administration.")
 
@@ -88,9 +88,7 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from portal.erp.cli import erp_cli
+
     app.cli.add_command(portal_cli)
-    try:
-        from portal.erp.cli import erp_cli
-    except ImportError:  # the ERP connectors package arrives with its own issue
-        return
     app.cli.add_command(erp_cli)

@@ -62,7 +62,7 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the session's own 12 h limit bounds the token
-    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # noqa: S105 (a method name, not a password)
     MIN_PASSWORD_LENGTH = 8
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"

@@ -10,7 +10,6 @@ from portal.models import AuditEvent
 from tests.route_table import URL_ARGUMENTS
 from tests.test_route_sweep import TABLE, _app_rules
 
-
 POST_ENDPOINTS = sorted(
     endpoint for endpoint, rule in _app_rules().items() if "POST" in (rule.methods or set())
 )

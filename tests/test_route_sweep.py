@@ -55,10 +55,7 @@ def test_route_answers_each_role_as_the_table_says(app, client, auth, endpoint, 
     if role != "anonymous":
         auth.login_as(role)
     url = _url(app, endpoint, route, URL_ARGUMENTS)
-    if route.method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post_form(url)
+    response = client.get(url) if route.method == "GET" else client.post_form(url)
     assert response.status_code == route.expect[role], f"{route.method} {url} as {role}"
     assert b"Traceback" not in response.data
 

@@ -4,7 +4,7 @@ from portal.models.background import RefreshJob, SyncRun
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
 from portal.models.erp_job import Commitment, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
-from portal.models.project import Project, ProjectCostCode, CostTypeAssignment
+from portal.models.project import CostTypeAssignment, Project, ProjectCostCode
 from portal.models.update_request import CostCodeUpdateRequest, UpdateRequestLine
 from portal.models.user import ProjectPermission, User
 

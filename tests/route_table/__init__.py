@@ -33,7 +33,7 @@ class Route:
 
 
 def every(status: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
-    table = {role: status for role in ROLES}
+    table = dict.fromkeys(ROLES, status)
     table["anonymous"] = anonymous
     table.update(overrides)
     return table
