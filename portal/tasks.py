@@ -53,3 +53,9 @@ def start_consumer(workers: int = 2):
     signal.signal(signal.SIGTERM, previous[1])
     return consumer
 
+
+
+# --- Refresh Cost Codes tasks (refresh issue) ---
+
+
+# --- Data sync tasks (sync issue) ---
