@@ -284,9 +284,9 @@ def test_sent_assignments_cannot_be_removed(project, pm):
 def test_sage300_project_sends_categories(app):
     project = first_project("harbor-point")
     pm = user_by_email("pm@harborpoint.test")
-    concrete_block = standard("05-100", "harbor-point")
+    structural_steel = standard("05-100", "harbor-point")
     labor = cost_type("LAB", "harbor-point")
-    add_company_codes_to_project(db.session, project, pm, {concrete_block.id: {labor.id}})
+    add_company_codes_to_project(db.session, project, pm, {structural_steel.id: {labor.id}})
     request = send_updates_to_erp(db.session, project, pm)
     assert [(line.code, line.cost_type_code, line.change) for line in request.lines] == [
         ("05-100", "LAB", "new_code")
