@@ -1,6 +1,8 @@
 """The project side of cost code updates: add company codes and cost types, Send to ERP."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,6 +15,7 @@ from portal.models import (
     Project,
     ProjectCostCode,
     StandardCostCode,
+    User,
 )
 from portal.services import NotFound, ServiceError
 from portal.services.project_cost_codes import (
@@ -291,3 +294,52 @@ def test_sage300_project_sends_categories(app):
     assert [(line.code, line.cost_type_code, line.change) for line in request.lines] == [
         ("05-100", "LAB", "new_code")
     ]
+
+
+def test_simultaneous_sends_make_one_open_request_with_each_line_once(app, project, pm):
+    """Eight Send to ERP clicks at once, each in its own session as web workers would do."""
+    add_company_codes_to_project(
+        db.session, project, pm,
+        {standard("3010.000").id: {cost_type("1").id}, standard("3020.000").id: {cost_type("2").id}},
+    )
+    project_id, pm_id = project.id, pm.id
+    db.session.remove()
+    start = threading.Barrier(8)
+    outcomes: list[str] = []
+
+    def click() -> None:
+        with app.app_context():
+            session_project = db.session.get(Project, project_id)
+            session_pm = db.session.get(User, pm_id)
+            db.session.rollback()  # each click starts from a fresh transaction, as a request does
+            start.wait()
+            try:
+                send_updates_to_erp(db.session, session_project, session_pm)
+                outcomes.append("sent")
+            except ServiceError as error:
+                outcomes.append(str(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=click) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(outcomes) == 8 and outcomes.count("sent") == 1, outcomes
+    # The others are told plainly: already sent, or someone else sent at the same moment.
+    assert all(
+        outcome == "sent" or outcome.startswith(("Nothing to send", "The project's cost codes were"))
+        for outcome in outcomes
+    ), outcomes
+    requests = db.session.scalars(
+        select(CostCodeUpdateRequest).where(CostCodeUpdateRequest.project_id == project_id)
+    ).all()
+    assert len(requests) == 1
+    assert sorted((line.code, line.cost_type_code) for line in requests[0].lines) == [
+        ("3010.000", "1"), ("3020.000", "2")
+    ]
+    assert db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "cost_code_update.request")
+    ) == 1
