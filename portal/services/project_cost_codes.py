@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -189,7 +189,7 @@ def remove_unsent_cost_type(
     with transaction(session):
         # Only while still "new": a Send to ERP running at the same moment wins.
         removed = session.execute(
-            CostTypeAssignment.__table__.delete().where(
+            delete(CostTypeAssignment).where(
                 CostTypeAssignment.id == assignment.id, CostTypeAssignment.erp_state == "new"
             )
         ).rowcount
@@ -201,7 +201,6 @@ def remove_unsent_cost_type(
             object_id=cost_code.id, object_label=code_label(cost_code), project_id=project.id,
             details={"cost_type": assignment.cost_type.label},
         )
-    session.expire(cost_code)
 
 
 def unsent_assignments(session: Session, project: Project) -> list[CostTypeAssignment]:
@@ -313,7 +312,6 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
             )
     except IntegrityError as error:
         raise ServiceError(CONCURRENT_CHANGE) from error
-    session.refresh(request)
     return request
 
 
