@@ -294,3 +294,25 @@ def test_tampered_cost_type_box_gets_a_clear_message_and_changes_nothing(client,
     assert response.status_code in (404, 422)
     assert 'class="flash flash-error"' in text_of(response)
     assert stored() == before
+
+
+def test_company_codes_are_listed_a_page_at_a_time(client, auth, project):
+    auth.login_as("pm")
+    first = text_of(client.get(urls(project)["picker"]))
+    assert "Page 1 of 3 (130 in all)" in first  # 150 company codes, 20 on the project
+    assert "16100.000" not in first
+    last = text_of(client.htmx_get(urls(project)["picker"], query_string={"page": "3"}))
+    assert "16100.000" in last and "Page 3 of 3" in last
+    assert '<input type="hidden" name="list_page" value="3">' in last
+
+
+def test_refused_add_shows_the_list_that_was_searched(client, auth, project):
+    auth.login_as("pm")
+    rebar = standard("3020.000")
+    page = text_of(client.post_form(
+        urls(project)["picker"], {"code": str(rebar.id), "list_q": "Concrete", "list_page": "1"}
+    ))
+    assert "Choose at least one cost type for 3020.000 Reinforcing Steel." in page
+    assert 'name="q" value="Concrete"' in page
+    assert ">4010.000<" not in page  # only the searched division is listed
+    assert re.search(rf'name="code" value="{rebar.id}"[^>]*checked', page)

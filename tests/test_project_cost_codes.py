@@ -21,7 +21,8 @@ from portal.services import NotFound, ServiceError
 from portal.services.project_cost_codes import (
     add_company_codes_to_project,
     add_cost_types_to_code,
-    company_codes_by_division,
+    company_codes_query,
+    group_by_division,
     remove_unsent_cost_type,
     send_updates_to_erp,
 )
@@ -161,15 +162,24 @@ def test_adding_codes_writes_an_audit_event(project, pm):
     assert event.details["added"] == ["3010.000 Formwork"]
 
 
-def test_company_codes_for_the_picker_leave_out_the_projects_own_and_sort_by_division(project):
-    divisions = company_codes_by_division(db.session, project)
-    codes = [code.code for division in divisions for code in division.codes]
-    assert "2010.000" not in codes and "3010.000" in codes
+def test_company_codes_for_the_picker_leave_out_the_projects_own_in_the_erps_order(project):
+    codes = db.session.scalars(company_codes_query(project)).all()
+    listed = [code.code for code in codes]
+    assert "2010.000" not in listed and "3010.000" in listed
+    divisions = group_by_division(codes)
     assert [division.key for division in divisions][:2] == ["3000", "4000"]
     assert divisions[-1].key == "16000"  # numerically, not "16000" < "3000"
-    assert "16100.000" in codes  # archived: listed (disabled) so the page can say why
-    searched = company_codes_by_division(db.session, project, "formwork")
-    assert [code.code for division in searched for code in division.codes] == ["3010.000"]
+    assert divisions[0].addable_count == 10
+    assert "16100.000" in listed  # archived: listed (disabled) so the page can say why
+    assert divisions[-1].addable_count == 9
+    searched = db.session.scalars(company_codes_query(project, "formwork")).all()
+    assert [code.code for code in searched] == ["3010.000"]
+
+
+def test_sage300_codes_are_listed_shorter_sections_first(app):
+    project = first_project("harbor-point")
+    listed = [code.code for code in db.session.scalars(company_codes_query(project, "03-"))]
+    assert listed[-2:] == ["03-900", "03-1000"]
 
 
 def test_adding_a_cost_type_to_an_existing_code_waits_as_new(project, pm):

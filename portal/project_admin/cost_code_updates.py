@@ -16,13 +16,21 @@ from portal.services import NotFound, ServiceError
 from portal.services.project_cost_codes import (
     add_company_codes_to_project,
     add_cost_types_to_code,
-    company_codes_by_division,
+    company_codes_query,
+    group_by_division,
     latest_update_request,
     remove_unsent_cost_type,
+    request_line_count,
     send_updates_to_erp,
     unsent_count,
 )
-from portal.web import error_response, is_htmx, render_page_or_partial
+from portal.web import (
+    error_response,
+    is_htmx,
+    paginate,
+    render_page_or_partial,
+    requested_page,
+)
 
 COST_CODE_PATH = "/<int:project_id>/admin/work-breakdown-structure/segments/cost-code"
 NEEDS_ADMIN = f"You need {Level.ADMIN.label} on this project's Admin tool."
@@ -33,6 +41,7 @@ class UpdateRequestState:
     """What the Cost Code page and the project page say about the project's cost code updates."""
 
     request: CostCodeUpdateRequest | None
+    line_count: int
     unsent: int
     may_change: bool
 
@@ -47,20 +56,28 @@ class UpdateRequestState:
 
 @bp.app_template_global()
 def update_request_state(project: Project) -> UpdateRequestState:
+    update_request = latest_update_request(db.session, project)
     return UpdateRequestState(
-        request=latest_update_request(db.session, project),
+        request=update_request,
+        line_count=request_line_count(db.session, update_request) if update_request else 0,
         unsent=unsent_count(db.session, project),
         may_change=current_user.project_level(project.id) >= Level.ADMIN,
     )
 
 
 def _company_codes_page(project: Project, posted: MultiDict, status: int = 200):
-    search = request.args.get("q", "").strip()[:100]
+    # A refused Add shows the list the user was looking at (its search and page ride along in
+    # the form, as htmx may have changed them since the page loaded), with their ticks kept.
+    search = (posted.get("list_q") or request.args.get("q", "")).strip()[:100]
+    # Paged: a company list can hold tens of thousands of codes.
+    page = paginate(
+        company_codes_query(project, search),
+        page=requested_page(posted["list_page"]) if "list_page" in posted else None,
+    )
     body = render_page_or_partial(
         "project_admin/cost_codes_from_company.html", "project_admin/_company_code_list.html",
-        project=project, search=search, posted=posted,
-        divisions=company_codes_by_division(db.session, project, search),
-        cost_types=project.company.cost_types,
+        project=project, search=search, posted=posted, page=page,
+        divisions=group_by_division(page.items), cost_types=project.company.cost_types,
     )
     return body, status
 

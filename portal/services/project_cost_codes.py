@@ -6,10 +6,9 @@ project's to change; once sent, a code's assignments only grow.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -315,10 +314,10 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
     return request
 
 
-def company_codes_for_project(
-    session: Session, project: Project, search: str = ""
-) -> list[StandardCostCode]:
-    """The company list's codes the project does not have yet (archived ones too, to say why)."""
+def company_codes_query(project: Project, search: str = "") -> Select:
+    """The company list's codes the project does not have yet (archived ones too, to say why),
+    in the ERP's order: by division, then code, shorter before longer so that 2010.000 comes
+    before 10010.000 and 03-900 before 03-1000. A query, so that a large list can be paged."""
     query = select(StandardCostCode).where(
         StandardCostCode.company_id == project.company_id,
         StandardCostCode.code.not_in(
@@ -334,7 +333,10 @@ def company_codes_for_project(
                 StandardCostCode.division_name.ilike(pattern),
             )
         )
-    return list(session.scalars(query.order_by(StandardCostCode.code)))
+    return query.order_by(
+        func.length(StandardCostCode.division), StandardCostCode.division,
+        func.length(StandardCostCode.code), StandardCostCode.code,
+    )
 
 
 @dataclass
@@ -348,20 +350,19 @@ class Division:
         return sum(1 for code in self.codes if code.addable)
 
 
-def natural_key(text: str) -> list[object]:
-    """2010.000 before 10010.000, 02-100 before 10-100: codes sort as the ERP lists them."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+def group_by_division(codes: list[StandardCostCode]) -> list[Division]:
+    """Consecutive codes of one division in one group; the order of `codes` is kept."""
+    divisions: list[Division] = []
+    for standard in codes:
+        if not divisions or divisions[-1].key != standard.division:
+            divisions.append(Division(standard.division, standard.division_name, []))
+        divisions[-1].codes.append(standard)
+    return divisions
 
 
-def company_codes_by_division(
-    session: Session, project: Project, search: str = ""
-) -> list[Division]:
-    divisions: dict[str, Division] = {}
-    for standard in company_codes_for_project(session, project, search):
-        division = divisions.setdefault(
-            standard.division, Division(standard.division, standard.division_name, [])
-        )
-        division.codes.append(standard)
-    for division in divisions.values():
-        division.codes.sort(key=lambda standard: natural_key(standard.code))
-    return sorted(divisions.values(), key=lambda division: natural_key(division.key))
+def request_line_count(session: Session, request: CostCodeUpdateRequest) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(UpdateRequestLine)
+        .where(UpdateRequestLine.request_id == request.id)
+    ) or 0
