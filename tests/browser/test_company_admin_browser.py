@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from portal.extensions import db
+from portal.models import Level
 from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.conftest import user_by_email
 
 
 def test_admin_grants_can_push_to_accounting_and_sees_it_in_the_audit_log(page, live_server):
@@ -62,3 +65,32 @@ def test_admin_browses_the_standard_cost_codes_and_the_add_user_form(page, live_
     expect(page.get_by_role("alert")).to_contain_text("The password must have at least 8 characters.")
     assert_accessible(page, "add user with an error")
     screenshot(page, "company-admin-add-user-error")
+
+
+def test_admin_without_the_privilege_sees_the_control_disabled_with_the_reason(app, page, live_server):
+    admin = user_by_email("admin@ridgeline.test")
+    admin.can_push_to_accounting = False
+    db.session.commit()
+    log_in(page, live_server, "admin@ridgeline.test")
+    page.goto(f"{live_server}/company-admin/directory")
+    page.get_by_role("link", name="Staff Accountant (Ridgeline)").click()
+    grant = page.get_by_role("button", name="Grant Can Push to Accounting")
+    expect(grant).to_be_disabled()
+    expect(page.get_by_text("Only someone who holds Can Push to Accounting may grant or revoke it.")
+           ).to_be_visible()
+    assert_accessible(page, "user detail without the privilege")
+    screenshot(page, "company-admin-user-privilege-disabled")
+
+
+def test_read_only_company_admin_sees_the_user_without_controls(app, page, live_server):
+    viewer = user_by_email("viewer@ridgeline.test")
+    viewer.company_admin_level = Level.READ_ONLY
+    db.session.commit()
+    log_in(page, live_server, "viewer@ridgeline.test")
+    page.goto(f"{live_server}/company-admin/directory")
+    expect(page.get_by_role("link", name="Add user")).to_have_count(0)
+    page.get_by_role("link", name="Approver", exact=False).first.click()
+    expect(page.get_by_role("heading", name="Company tools")).to_be_visible()
+    expect(page.locator("main button, main select")).to_have_count(0)
+    assert_accessible(page, "user detail read only")
+    screenshot(page, "company-admin-user-read-only")
