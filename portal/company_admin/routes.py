@@ -67,8 +67,13 @@ def _apply(change, back: str):
 
 
 def _form_errors(form) -> str:
-    return " ".join(f"{getattr(form, name).label.text or name}: {'; '.join(errors)}"
-                    for name, errors in form.errors.items())
+    """The form's errors as one sentence naming each field, for a flash message."""
+    parts = []
+    for name, errors in form.errors.items():
+        field = form._fields.get(name) if name else None
+        label = field.label.text if field is not None else "Form"
+        parts.append(f"{label}: {'; '.join(errors)}")
+    return " ".join(parts)
 
 
 # --- Directory ------------------------------------------------------------------------------------
