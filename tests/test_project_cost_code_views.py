@@ -178,11 +178,23 @@ def test_tampered_add_form_gets_a_clear_message_and_changes_nothing(client, auth
 def test_refused_add_keeps_the_ticked_boxes(client, auth, project):
     auth.login_as("pm")
     formwork, rebar = standard("3010.000"), standard("3020.000")
-    form = {"code": [str(formwork.id), str(rebar.id)], f"cost_type_{formwork.id}": str(cost_type("2").id)}
-    page = text_of(client.post_form(urls(project)["picker"], form))
+    form = {"code": [str(formwork.id), str(rebar.id)]}  # no cost type for either
+    response = client.post_form(urls(project)["picker"], form)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Choose at least one cost type for 3010.000 Formwork" in page
     assert "Choose at least one cost type for 3020.000 Reinforcing Steel." in page
     assert re.search(rf'name="code" value="{rebar.id}"[^>]*checked', page)
-    assert re.search(rf'name="cost_type_{formwork.id}" value="{cost_type("2").id}"[^>]*checked', page)
+    assert re.search(rf'name="code" value="{formwork.id}"[^>]*checked', page)
+
+
+def test_add_names_the_refused_code_and_adds_the_rest(client, auth, project):
+    auth.login_as("pm")
+    formwork, rebar = standard("3010.000"), standard("3020.000")
+    form = {"code": [str(formwork.id), str(rebar.id)], f"cost_type_{formwork.id}": str(cost_type("2").id)}
+    page = text_of(client.post_form(urls(project)["picker"], form, follow_redirects=True))
+    assert "Added 1 cost code: 3010.000 Formwork." in page
+    assert "Not added: Choose at least one cost type for 3020.000 Reinforcing Steel." in page
 
 
 def test_send_to_erp_shows_waiting_for_approval_on_the_cost_code_and_project_pages(client, auth, project):

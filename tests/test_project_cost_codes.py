@@ -103,16 +103,25 @@ def test_codes_the_project_already_has_are_skipped_and_named(project, pm):
     assert states(project, "2010.000") == {"1": "exported"}  # untouched
 
 
-def test_archived_company_code_is_refused_naming_the_code(project, pm):
+def test_archived_company_code_is_refused_naming_the_code_and_the_rest_goes_on(project, pm):
     archived = standard("16100.000")
     assert archived.archived
+    result = add_company_codes_to_project(
+        db.session, project, pm,
+        {standard("3010.000").id: {cost_type("1").id}, archived.id: {cost_type("1").id}},
+    )
+    assert result.added == ["3010.000 Formwork"]
+    assert result.refused == [
+        "16100.000 Site Lighting is archived in the company list and cannot be added"
+    ]
+    assert project_code(project, "16100.000") is None
+
+
+def test_selection_of_only_archived_codes_is_refused_naming_them(project, pm):
     before = count(ProjectCostCode)
     with pytest.raises(ServiceError, match="16100.000 Site Lighting is archived in the company list"):
-        add_company_codes_to_project(
-            db.session, project, pm,
-            {standard("3010.000").id: {cost_type("1").id}, archived.id: {cost_type("1").id}},
-        )
-    assert count(ProjectCostCode) == before  # the whole selection is refused
+        add_company_codes_to_project(db.session, project, pm, {standard("16100.000").id: {cost_type("1").id}})
+    assert count(ProjectCostCode) == before
 
 
 def test_inactive_company_code_is_refused_naming_the_code(project, pm):
@@ -139,12 +148,15 @@ def test_another_companys_code_or_cost_type_is_refused(project, pm):
 
 
 def test_code_selected_without_cost_type_is_refused_naming_it(project, pm):
+    result = add_company_codes_to_project(
+        db.session, project, pm,
+        {standard("3010.000").id: {cost_type("1").id}, standard("3020.000").id: set()},
+    )
+    assert result.refused == ["Choose at least one cost type for 3020.000 Reinforcing Steel"]
+    assert project_code(project, "3010.000") is not None
+    assert project_code(project, "3020.000") is None
     with pytest.raises(ServiceError, match="Choose at least one cost type for 3020.000 Reinforcing"):
-        add_company_codes_to_project(
-            db.session, project, pm,
-            {standard("3010.000").id: {cost_type("1").id}, standard("3020.000").id: set()},
-        )
-    assert project_code(project, "3010.000") is None
+        add_company_codes_to_project(db.session, project, pm, {standard("3020.000").id: set()})
 
 
 def test_empty_selection_is_refused(project, pm):

@@ -104,6 +104,8 @@ def add_cost_codes_from_company(project):
               "Send to ERP when you are ready for accounting to approve them.", "success")
     if result.skipped:
         flash(f"Skipped (already on the project): {', '.join(result.skipped)}.", "warning")
+    if result.refused:
+        flash(f"Not added: {'; '.join(result.refused)}.", "error")
     return redirect(url_for("project_admin.cost_codes", project_id=project.id))
 
 

@@ -37,6 +37,7 @@ CONCURRENT_CHANGE = (
 class AddResult:
     added: list[str] = field(default_factory=list)  # "2010.000 Demolition"
     skipped: list[str] = field(default_factory=list)  # codes the project already had
+    refused: list[str] = field(default_factory=list)  # "16100.000 Site Lighting is archived …"
 
 
 def code_label(code: StandardCostCode | ProjectCostCode) -> str:
@@ -72,8 +73,10 @@ def add_company_codes_to_project(
 ) -> AddResult:
     """Adds the selected company codes the project lacks, each with its chosen cost types.
 
-    The whole selection is refused (nothing added) if one code is archived, foreign or has no
-    cost type: the message names it, so the user can fix the selection and add again.
+    A code that cannot be added (archived, inactive, no cost type chosen) is named in
+    `refused` and the rest of the selection goes on (DESIGN rule 8); when nothing at all can be
+    added the whole form is refused with those reasons. Ids from outside the company's list
+    mean a tampered or stale form, so the selection is refused as a whole.
     """
     if not selections:
         raise ServiceError("Select at least one cost code to add.")
@@ -93,18 +96,22 @@ def add_company_codes_to_project(
             "reload the page and choose from the list."
         )
     cost_types = _company_cost_types(session, project, set().union(*selections.values()))
-    ordered = sorted(standards.values(), key=lambda standard: standard.code)
-    for standard in ordered:
+    result = AddResult()
+    ordered = []
+    for standard in sorted(standards.values(), key=lambda standard: standard.code):
         reason = _unaddable_reason(standard)
         if reason:
-            raise ServiceError(f"{code_label(standard)} {reason}.")
-        if not selections[standard.id]:
-            raise ServiceError(f"Choose at least one cost type for {code_label(standard)}.")
+            result.refused.append(f"{code_label(standard)} {reason}")
+        elif not selections[standard.id]:
+            result.refused.append(f"Choose at least one cost type for {code_label(standard)}")
+        else:
+            ordered.append(standard)
+    if not ordered:
+        raise ServiceError("; ".join(result.refused) + ".")
 
     existing = set(
         session.scalars(select(ProjectCostCode.code).where(ProjectCostCode.project_id == project.id))
     )
-    result = AddResult()
     try:
         with transaction(session):
             for standard in ordered:
@@ -127,7 +134,7 @@ def add_company_codes_to_project(
                     session, company_id=project.company_id, actor=actor,
                     action="project_cost_code.add_from_company", object_type="project",
                     object_id=project.id, object_label=project.label, project_id=project.id,
-                    details={"added": result.added, "skipped": result.skipped},
+                    details={"added": result.added, "skipped": result.skipped, "refused": result.refused},
                 )
     except IntegrityError as error:
         raise ServiceError(CONCURRENT_CHANGE) from error
