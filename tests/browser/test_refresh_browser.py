@@ -6,14 +6,19 @@ seen; the page polls until the job ends.
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from huey.storage import SqliteStorage
 from playwright.sync_api import expect
 
 import portal.tasks as tasks
 from portal.extensions import db
+from portal.models import utcnow
+from portal.services.refresh import start_project_refresh
 from tests.browser.conftest import assert_accessible, log_in, screenshot
-from tests.refresh_support import add_company_code
+from tests.conftest import user_by_email
+from tests.refresh_support import add_company_code, first_project
 
 SLOW_STEP = 0.25  # seconds per progress step: about five seconds for the demo's 150 codes
 
@@ -107,3 +112,28 @@ def test_company_admin_refreshes_all_projects_and_sees_each_result(
     expect(page.locator("#refresh-all-summary")).to_contain_text("up to date")
     assert_accessible(page, "refresh all projects, results")
     screenshot(page, "refresh-all-2-results")
+
+
+def test_refresh_whose_worker_died_shows_the_failure_and_can_be_tried_again(
+    page, live_server, background_worker
+):
+    project = first_project("harbor-point")
+    job = start_project_refresh(db.session, project, user_by_email("pm@harborpoint.test"))
+    # Its worker died a while ago: the job still says "running", with an old heartbeat.
+    job.status, job.heartbeat_at = "running", utcnow() - timedelta(minutes=2)
+    job.progress_done, job.progress_total = 40, 150
+    url = f"{live_server}/projects/{project.id}/admin/work-breakdown-structure/segments/cost-code/"
+    db.session.commit()
+
+    log_in(page, live_server, "pm@harborpoint.test")
+    page.goto(url)
+    alert = page.get_by_role("alert").filter(has_text="The refresh stopped unexpectedly")
+    expect(alert).to_contain_text("nothing was changed. Try again.")
+    assert_accessible(page, "cost code page, failed refresh")
+    screenshot(page, "refresh-6-failed")
+
+    alert.get_by_role("button", name="Try again").click()
+    expect(page.locator("#refresh-status .refresh-result")).to_contain_text(
+        "Refresh complete: 129 added", timeout=30_000
+    )
+    expect(page.get_by_role("alert")).to_have_count(0)
