@@ -386,7 +386,7 @@ def _add_codes(session: Session, project_id: int, rows: list[dict]) -> None:
     now = _now()
     for batch in _batches(rows):
         session.execute(
-            insert(ProjectCostCode),
+            insert(ProjectCostCode.__table__),  # Core executemany: no ORM bookkeeping per row
             [{**row, "project_id": project_id, "active": True, "not_in_company_list": False,
               "created_at": now} for row in batch],
         )
