@@ -200,6 +200,16 @@ def test_stalled_refresh_is_marked_failed_and_can_be_tried_again(app):
     assert refresh_project_cost_codes(db.session, again.id).status == "succeeded"
 
 
+def test_job_no_worker_picked_up_is_failed_after_fifteen_minutes(app):
+    project = first_project()
+    job = start_project_refresh(db.session, project, user_by_email("pm@ridgeline.test"))
+    assert fail_stalled_refreshes(db.session, utcnow() + timedelta(minutes=14)) == []
+    assert fail_stalled_refreshes(db.session, utcnow() + timedelta(minutes=16)) == [job.id]
+    db.session.refresh(job)
+    assert job.status == "failed" and "no background worker" in job.error
+    assert refresh_project_cost_codes(db.session, job.id).status == "failed"  # a late worker: no-op
+
+
 def test_fresh_heartbeat_is_not_stalled(app):
     project = first_project()
     job = start_project_refresh(db.session, project, user_by_email("pm@ridgeline.test"))

@@ -38,6 +38,12 @@ log = logging.getLogger(__name__)
 ACTIVE_STATES = ("queued", "running")
 STALL_AFTER = timedelta(minutes=1)
 STALLED_MESSAGE = "The refresh stopped unexpectedly; nothing was changed. Try again."
+# A job no worker picked up (worker not running) would block the project's refreshes forever.
+NEVER_STARTED_AFTER = timedelta(minutes=15)
+NEVER_STARTED_MESSAGE = (
+    "The refresh did not start: no background worker picked it up within 15 minutes; "
+    "nothing was changed. Check that the portal's worker is running, then try again."
+)
 # Progress is reported in about this many steps; big lists in steps of at most MAX_STEP codes.
 PROGRESS_STEPS = 20
 MAX_STEP = 500
@@ -429,24 +435,29 @@ def fail_stalled_refreshes(
     """Mark running jobs whose worker stopped sending heartbeats as failed; they can be retried.
 
     Nothing needs undoing: the code changes are written only in the job's final transaction.
+    Jobs that waited in the queue far too long are failed too, with their own message.
     """
     now = now or _now()
-    limit = now - STALL_AFTER
-    query = select(RefreshJob.id).where(
-        RefreshJob.status == "running",
+    stalled = or_(
+        RefreshJob.heartbeat_at < now - STALL_AFTER,
+        RefreshJob.heartbeat_at.is_(None) & (RefreshJob.started_at < now - STALL_AFTER),
+    )
+    query = select(RefreshJob.id, RefreshJob.status).where(
         or_(
-            RefreshJob.heartbeat_at < limit,
-            (RefreshJob.heartbeat_at.is_(None) & (RefreshJob.started_at < limit)),
-        ),
+            (RefreshJob.status == "running") & stalled,
+            (RefreshJob.status == "queued") & (RefreshJob.created_at < now - NEVER_STARTED_AFTER),
+        )
     )
     if project_id is not None:
         query = query.where(RefreshJob.project_id == project_id)
-    stalled = list(session.scalars(query))
-    for job_id in stalled:
-        _finish_failed(session, job_id, STALLED_MESSAGE)
-    if not stalled:
+    found = session.execute(query).all()
+    for job_id, status in found:
+        _finish_failed(
+            session, job_id, STALLED_MESSAGE if status == "running" else NEVER_STARTED_MESSAGE
+        )
+    if not found:
         session.commit()  # end the read transaction (SQLite holds its lock otherwise)
-    return stalled
+    return [job_id for job_id, _ in found]
 
 
 def result_summary(job: RefreshJob) -> str:
