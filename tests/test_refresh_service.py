@@ -1,7 +1,7 @@
 """Refresh Cost Codes, the service: each rule of a refresh is a test named after it."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -313,3 +313,31 @@ def test_refresh_of_20000_codes_is_set_based(app):
     )
     assert count == 20_000 + 149
     assert db.session.scalar(select(func.count()).select_from(RefreshJob)) == 1
+
+
+def test_periodic_task_fails_stalled_refreshes_every_minute(app):
+    import portal.tasks as tasks
+
+    project = first_project()
+    job = start_project_refresh(db.session, project, user_by_email("pm@ridgeline.test"))
+    job.status, job.heartbeat_at = "running", utcnow() - timedelta(minutes=2)
+    db.session.commit()
+    periodic = tasks.fail_stalled_refreshes_task.task_class
+    assert periodic().validate_datetime(datetime(2026, 1, 1, 8, 17))  # due every minute
+    tasks.fail_stalled_refreshes_task.call_local()
+    db.session.refresh(job)
+    assert job.status == "failed" and job.error == STALLED_MESSAGE
+
+
+def test_refresh_task_runs_the_job_with_the_configured_step_delay(app, monkeypatch):
+    import portal.tasks as tasks
+
+    seen = {}
+    monkeypatch.setitem(app.config, "REFRESH_STEP_DELAY", 0.0125)
+    monkeypatch.setattr(refresh, "time", type("Clock", (), {"sleep": staticmethod(
+        lambda seconds: seen.setdefault("delay", seconds))}))
+    project = first_project()
+    job = start_project_refresh(db.session, project, user_by_email("pm@ridgeline.test"))
+    tasks.refresh_project_cost_codes_task.call_local(job.id)
+    db.session.refresh(job)
+    assert job.status == "succeeded" and seen["delay"] == 0.0125
