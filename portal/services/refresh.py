@@ -414,12 +414,14 @@ def _set_flags(session: Session, ids: list[int], flagged: bool) -> None:
 
 def _finish_failed(session: Session, job_id: int, message: str) -> None:
     with transaction(session):
-        session.execute(
+        failed_now = session.execute(
             update(RefreshJob)
             .where(RefreshJob.id == job_id, RefreshJob.status.in_(ACTIVE_STATES))
             .values(status="failed", error=message[:1000], finished_at=_now())
             .execution_options(synchronize_session=False)
-        )
+        ).rowcount
+        if not failed_now:
+            return  # someone else already ended it (and recorded why)
         job = session.get(RefreshJob, job_id)
         record_event(
             session, company_id=job.company_id, actor=None,
