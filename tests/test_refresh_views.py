@@ -131,7 +131,7 @@ def test_project_list_and_home_say_when_codes_are_out_of_date(client, auth):
     add_company_code("ridgeline", "9950.000", "Commissioning")
     assert "Out of date" in client.get("/projects/").get_data(as_text=True)
     home = client.get(f"/projects/{project.id}/").get_data(as_text=True)
-    assert "Out of date" in home and "Refresh Cost Codes</a>" in home
+    assert "Out of date" in home and "Refresh them on the" in home
     client.htmx_post(refresh_url(project))
     assert "Out of date" not in client.get(f"/projects/{project.id}/").get_data(as_text=True)
 
