@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from flask import Flask, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from portal.config import Config
 
@@ -56,6 +56,35 @@ def start_consumer(workers: int = 2):
 
 
 # --- Refresh Cost Codes tasks (refresh issue) ---
+
+
+@huey.task()
+def refresh_project_cost_codes_task(job_id: int) -> None:
+    from flask import current_app
+
+    from portal.extensions import db
+    from portal.services.refresh import refresh_project_cost_codes
+
+    # The consumer's app context ends with the task, and with it the task's session.
+    with app_context():
+        refresh_project_cost_codes(
+            db.session, job_id, step_delay=float(current_app.config["REFRESH_STEP_DELAY"])
+        )
+
+
+def enqueue_refresh(job_id: int) -> None:
+    """Hand a queued refresh job to a worker (run at once in immediate mode)."""
+    refresh_project_cost_codes_task(job_id)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def fail_stalled_refreshes_task() -> None:
+    """A worker that died mid-refresh leaves a running job; after a minute it is marked failed."""
+    from portal.extensions import db
+    from portal.services.refresh import fail_stalled_refreshes
+
+    with app_context():
+        fail_stalled_refreshes(db.session)
 
 
 # --- Data sync tasks (sync issue) ---

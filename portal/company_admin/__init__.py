@@ -3,3 +3,6 @@ from flask import Blueprint
 bp = Blueprint("company_admin", __name__)
 
 from portal.company_admin import routes  # noqa: E402,F401
+
+# isort: split
+from portal.company_admin import refresh_all  # noqa: E402,F401

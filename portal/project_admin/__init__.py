@@ -3,3 +3,6 @@ from flask import Blueprint
 bp = Blueprint("project_admin", __name__)
 
 from portal.project_admin import cost_code_updates, routes  # noqa: E402,F401
+
+# isort: split
+from portal.project_admin import refresh  # noqa: E402,F401
