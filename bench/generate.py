@@ -157,12 +157,13 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
             .order_by(StandardCostCode.code)
         )
     )
+    # The PM administers a few projects, among them the two the refresh figures use.
     _insert(
         session,
         ProjectPermission,
         [
             {"user_id": pm.id, "project_id": project_id, "admin_level": Level.ADMIN}
-            for project_id in project_ids[:5]
+            for project_id in project_ids[:5] + project_ids[-2:]
         ],
     )
 

@@ -12,11 +12,16 @@ import resource
 import sqlite3
 import sys
 import time
+from pathlib import Path
 
 from sqlalchemy import insert, select
 
 
 def peak_rss_mb() -> float:
+    """This process's own high-water mark. (ru_maxrss would include the forking parent's.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -28,10 +33,9 @@ def _app(url: str):
 
 
 def refresh(url: str, project_id: int, actor_id: int) -> dict:
-    from portal.services.refresh import refresh_project_cost_codes, start_project_refresh
-
     from portal.extensions import db
     from portal.models import Project, ProjectCostCode, User
+    from portal.services.refresh import refresh_project_cost_codes, start_project_refresh
 
     app = _app(url)
     with app.app_context():
@@ -123,13 +127,12 @@ def _seed_reference_erp(app, company) -> object:
 
 
 def export(url: str, actor_id: int, scratch: str) -> dict:
-    from portal.erp.connectors import connector_for
-    from portal.services.approvals import approve_requested_updates
-    from portal.services.sync import export_approved_updates
-
     from portal.erp import reference
+    from portal.erp.connectors import connector_for
     from portal.extensions import db
     from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User
+    from portal.services.approvals import approve_requested_updates
+    from portal.services.sync import export_approved_updates
 
     app = _app(url)
     with app.app_context():
