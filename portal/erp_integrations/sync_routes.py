@@ -38,6 +38,7 @@ INCOMPLETE_FORM = "The form is incomplete or out of date. Reload the page and tr
 def _runs_context() -> dict:
     company_id = current_user.company_id
     return {
+        "company": current_user.company,
         "runs": recent_runs(db.session, company_id),
         "running": active_run(db.session, company_id),
         "run_states": RUN_STATES,
@@ -51,7 +52,7 @@ def sync():
     company = current_user.company
     schedule_form = ScheduleForm()
     return render_template(
-        "erp_integrations/sync.html", company=company, schedule_form=schedule_form,
+        "erp_integrations/sync.html", schedule_form=schedule_form,
         sync_now_form=SyncNowForm(company=company.slug), schedules=SYNC_SCHEDULES,
         can_admin=current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.ADMIN,
         **_runs_context(),

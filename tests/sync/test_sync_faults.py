@@ -93,7 +93,9 @@ def test_export_failing_at_line_k_recovers_with_every_line_once(app, erp, fail_a
     after = _erp_state(erp)
     assert {job: {code: set(types) for code, (_d, types) in codes.items()}
             for job, codes in after.items()} == _expected_erp(before)
-    created = [(r.code, r.cost_type) for r in connector.results if r.outcome in ("created", "merged_cost_type")]
+    created = [
+        (r.code, r.cost_type) for r in connector.results if r.outcome in ("created", "merged_cost_type")
+    ]
     assert len(created) == len(set(created)), "a line was put on the job twice"
     # The ERP's description of a code it already had is kept through failure and retry.
     assert after["2401"]["1010.000"][0] == "Project Management"

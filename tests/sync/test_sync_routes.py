@@ -146,7 +146,8 @@ def test_add_creates_the_project_linked_to_the_erp_job(client, auth):
 def test_hide_takes_the_job_off_ready_to_import(client, auth):
     job = _erp_job()
     auth.login_as("accountant")
-    assert client.post_form("/erp-integrations/ready-to-import/hide", {"erp_job_id": job.id}).status_code == 303
+    response = client.post_form("/erp-integrations/ready-to-import/hide", {"erp_job_id": job.id})
+    assert response.status_code == 303
     db.session.refresh(job)
     assert job.hidden and job.project_id is None
     assert _audit_count("erp_job.hide") == 1
@@ -183,7 +184,8 @@ def test_reject_needs_a_reason_and_sends_the_project_back(client, auth):
     project = _unlinked_project()
     auth.login_as("approver")
     dialog = client.htmx_get(f"/erp-integrations/projects/{project.id}/reject-export")
-    assert "<dialog" in dialog.get_data(as_text=True) and 'aria-label="Close"' in dialog.get_data(as_text=True)
+    text = dialog.get_data(as_text=True)
+    assert "<dialog" in text and 'aria-label="Close"' in text
     empty = client.post_form(f"/erp-integrations/projects/{project.id}/reject-export", {"reason": "  "})
     assert empty.status_code == 422
     db.session.refresh(project)
@@ -203,7 +205,8 @@ def test_link_to_existing_job(client, auth):
     auth.login_as("approver")
     dialog = client.htmx_get(f"/erp-integrations/projects/{project.id}/link-erp-job")
     assert f'<option value="{job.id}"' in dialog.get_data(as_text=True)
-    response = client.post_form(f"/erp-integrations/projects/{project.id}/link-erp-job", {"erp_job_id": job.id})
+    url = f"/erp-integrations/projects/{project.id}/link-erp-job"
+    response = client.post_form(url, {"erp_job_id": job.id})
     assert response.status_code == 303
     db.session.refresh(project)
     db.session.refresh(job)
@@ -215,7 +218,8 @@ def test_a_linked_project_cannot_be_linked_again(client, auth):
     project = first_project()
     job = _erp_job()
     auth.login_as("approver")
-    response = client.htmx_post(f"/erp-integrations/projects/{project.id}/link-erp-job", {"erp_job_id": job.id})
+    url = f"/erp-integrations/projects/{project.id}/link-erp-job"
+    response = client.htmx_post(url, {"erp_job_id": job.id})
     assert response.status_code == 409
     assert "is already linked to ERP job 2401" in html.unescape(response.get_data(as_text=True))
     db.session.refresh(job)

@@ -259,3 +259,33 @@ def test_request_for_a_project_without_erp_job_fails_with_the_reason(app, erp):
         select(CostCodeUpdateRequest.status).where(CostCodeUpdateRequest.id == request.id)
     ) == "failed"
     assert db.session.scalar(select(Commitment).limit(1)) is None
+
+
+def test_seed_demo_seeds_the_reference_erp_to_match_the_demo_companies(tmp_path):
+    from portal import create_app
+    from portal.config import TestConfig
+    from portal.erp.connectors import dispose_reference_erps, reference_erp
+
+    erp_url = f"sqlite:///{tmp_path / 'erp.sqlite'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'portal.sqlite'}",
+                     ERP_DATABASE_URL=erp_url)
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
+        assert result.exit_code == 0, result.output
+        assert "Reference ERP at" in result.output
+        seeded = reference_erp(erp_url)
+        assert len(seeded.list_standard_codes("ridgeline")) == 150
+        assert [c.code for c in seeded.connector("harbor-point").fetch_cost_types()] == [
+            "EQP", "LAB", "MAT", "OTH", "SUB"]
+        assert {job.number for job in seeded.connector("ridgeline").fetch_jobs()} >= {"2401", "2408"}
+        assert len(seeded.list_job_codes("ridgeline", "2401")) == 20
+        # The first sync then finds nothing to change.
+        run = sync(app)
+        assert run.status == "succeeded", run.errors
+        assert run.counts["codes"] == {
+            "cost_types_added": 0, "cost_types_updated": 0, "codes_added": 0, "codes_updated": 0,
+            "codes_deactivated": 0, "codes_in_erp": 150, "invalid": 0,
+        }
+        db.session.remove()
+        dispose_reference_erps()
