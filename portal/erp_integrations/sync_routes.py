@@ -28,6 +28,7 @@ from portal.services.sync import (
     recent_runs,
     set_sync_schedule,
 )
+from portal.tasks import sync_company
 from portal.web import error_response, is_htmx
 
 INCOMPLETE_FORM = "The form is incomplete or out of date. Reload the page and try again."
@@ -94,8 +95,6 @@ def sync_now():
         run = queue_sync(db.session, current_user.company_id, actor=current_user)
     except ServiceError as error:
         return error_response(409, str(error))
-    from portal.tasks import sync_company
-
     sync_company(current_user.company_id, "manual", current_user.id, run.id)
     if is_htmx():
         db.session.expire_all()  # the task may have run already (immediate mode)

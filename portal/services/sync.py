@@ -338,6 +338,11 @@ class _Sync:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
+    def _idle(self) -> None:
+        """End the read transaction before asking the ERP: an ERP call may be slow, and on
+        SQLite every transaction holds the database's write lock."""
+        self.session.commit()
+
     @property
     def company(self) -> Company:
         return self.session.get(Company, self.company_id)
@@ -361,6 +366,7 @@ class _Sync:
     # -- 1. cost types and standard cost codes ----------------------------------------------
 
     def pull_standard_codes(self) -> None:
+        self._idle()
         try:
             erp_types = self.connector.fetch_cost_types()
             erp_codes = self.connector.fetch_standard_cost_codes()
@@ -471,6 +477,7 @@ class _Sync:
     # -- 2. ERP jobs -----------------------------------------------------------------------
 
     def pull_jobs(self) -> None:
+        self._idle()
         try:
             erp_jobs = self.connector.fetch_jobs()
         except ErpError as error:
@@ -539,7 +546,9 @@ class _Sync:
                         f'ERP job "{number}" already belongs to another project; use '
                         "Link to existing job or change the project number."
                     )
-                job = self.connector.create_job(number, project.name)
+                name = project.name
+                self._idle()
+                job = self.connector.create_job(number, name)
             except (ErpError, *FORMAT_ERRORS) as error:
                 with transaction(self.session):
                     project = self.session.get(Project, project_id)
@@ -611,6 +620,7 @@ class _Sync:
                 code=line.code, description=line.description, cost_type=line.cost_type_code,
                 division=line.division or None,
             )
+            self._idle()
             try:
                 results = self.connector.export_cost_code_lines(job_number, [export_line])
             except ErpError as error:
@@ -724,8 +734,11 @@ class _Sync:
                 amount_cents=commitment.amount_cents,
                 parent_number=commitment.parent.number if commitment.parent else None,
             )
+            label = f"{project.number} {commitment.kind_label} {commitment.number}"
+            project_id, project_label = project.id, project.label
+            self._idle()
             if not job_number:
-                outcome, message = "failed", f"Project {project.label} has no ERP job yet."
+                outcome, message = "failed", f"Project {project_label} has no ERP job yet."
             else:
                 try:
                     result = self.connector.export_commitment(job_number, export)
@@ -734,7 +747,6 @@ class _Sync:
                     outcome, message = "failed", str(error)
             with transaction(self.session):
                 commitment = self.session.get(Commitment, commitment_id)
-                label = f"{project.number} {commitment.kind_label} {commitment.number}"
                 if outcome == "failed":
                     commitment.status = "failed"
                     commitment.export_error = message[:500]
@@ -749,7 +761,7 @@ class _Sync:
                     self.session, company_id=self.company_id, actor=self.actor,
                     action="commitment.export" if outcome != "failed" else "commitment.export_failed",
                     object_type="commitment", object_id=commitment.id, object_label=label,
-                    project_id=project.id,
+                    project_id=project_id,
                     details={"erp_job": job_number, "outcome": outcome, "message": message,
                              "sync_run": self.run.run_number},
                 )

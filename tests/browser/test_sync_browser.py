@@ -1,6 +1,8 @@
 """Approved codes reach the ERP: the Sync tab's Sync Now, then `flask erp list-codes --job`."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from portal.extensions import db
@@ -69,3 +71,18 @@ def test_ready_to_export_decisions_are_accessible_pages(app, page, live_server):
     page.goto(f"{live_server}/erp-integrations/projects/{project_id}/link-erp-job")
     assert_accessible(page, "Link to existing job")
     screenshot(page, "link-to-existing-job")
+
+
+def test_a_broken_cost_code_file_shows_as_a_failure_on_the_run(app, page, live_server):
+    app.config["ERP_CONNECTOR"] = "ridgeline=sage100_files"
+    inbox = Path(app.config["SAGE100_INBOX_DIR"])
+    inbox.mkdir(parents=True)
+    (inbox / "cost_codes.txt").write_bytes(b"2010\tCaf\x81 \x8d\r\n")
+    log_in(page, live_server, "admin@ridgeline.test")
+    page.goto(f"{live_server}/erp-integrations/sync")
+    page.get_by_role("button", name="Sync Now").click()
+    runs = page.locator("#sync-runs")
+    expect(runs).to_contain_text("Finished with failures")
+    expect(runs).to_contain_text("cost_codes.txt: The cost code file is neither UTF-8 nor Windows-1252")
+    assert_accessible(page, "Sync tab with a failed step")
+    screenshot(page, "sync-tab-broken-file")

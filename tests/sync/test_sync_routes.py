@@ -224,3 +224,28 @@ def test_a_linked_project_cannot_be_linked_again(client, auth):
     assert "is already linked to ERP job 2401" in html.unescape(response.get_data(as_text=True))
     db.session.refresh(job)
     assert job.project_id is None
+
+
+def test_a_connector_setting_that_cannot_work_is_reported_on_the_run(app, client, auth):
+    app.config["ERP_CONNECTOR"] = "ridgeline=sage300_api"
+    auth.login_as("admin")
+    response = client.htmx_post("/erp-integrations/sync/now", {"company": "ridgeline"})
+    assert response.status_code == 200
+    run = db.session.scalar(select(SyncRun))
+    assert run.status == "failed"
+    assert 'The ERP_CONNECTOR setting names "sage300_api"' in run.errors[0]["message"]
+    assert "Failed" in response.get_data(as_text=True)
+
+
+def test_ready_to_export_actions_follow_the_project_state(app):
+    project = _unlinked_project()
+    with app.test_request_context():
+        waiting = render_template("erp_integrations/_ready_to_export_actions.html", project=project)
+        project.erp_link_state, project.erp_link_message = "rejected", "Wrong client"
+        rejected = render_template("erp_integrations/_ready_to_export_actions.html", project=project)
+        project.erp_link_state, project.erp_link_message = "accepted", None
+        accepted = render_template("erp_integrations/_ready_to_export_actions.html", project=project)
+    db.session.rollback()
+    assert all(label in waiting for label in (">Accept<", ">Reject<", ">Link to existing job<"))
+    assert "Rejected: Wrong client" in rejected and ">Accept<" in rejected and ">Reject<" not in rejected
+    assert "the next sync creates job RB-2450" in accepted and ">Accept<" not in accepted

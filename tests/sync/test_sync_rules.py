@@ -1,11 +1,12 @@
 """The data sync's rules, each named after the rule it checks."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.erp import reference
 from portal.erp.connectors import connector_for
@@ -289,3 +290,43 @@ def test_seed_demo_seeds_the_reference_erp_to_match_the_demo_companies(tmp_path)
         }
         db.session.remove()
         dispose_reference_erps()
+
+
+def test_runs_of_one_company_never_overlap(app, erp):
+    """Two workers start the same company's sync at once: one runs, the other is refused."""
+    import threading
+
+    from portal.erp.connectors import connector_for as make_connector
+
+    company_id = company_by_slug("ridgeline").id
+    db.session.rollback()  # SQLite: hold no lock while the workers run
+    started = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    class SlowConnector(RecordingConnector):
+        def fetch_cost_types(self):
+            time.sleep(0.5)  # the first run is still running when the second tries to start
+            return super().fetch_cost_types()
+
+    def worker():
+        with app.app_context():
+            connector = SlowConnector(make_connector(db.session.get(type(company_by_slug("ridgeline")),
+                                                                    company_id), app.config))
+            db.session.rollback()
+            started.wait()
+            try:
+                run = run_company_sync(db.session, company_id, connector=connector)
+                outcomes.append(run.status)
+            except ServiceError as error:
+                outcomes.append(str(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["A sync of Ridgeline Builders is already running.", "succeeded"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
