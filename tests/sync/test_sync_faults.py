@@ -110,8 +110,10 @@ def test_a_run_killed_in_the_middle_leaves_nothing_half_marked(app, erp):
 
     _assert_nothing_half_marked(requests, erp)
     states = [line.export_state for line in db.session.scalars(
-        select(UpdateRequestLine).order_by(UpdateRequestLine.request_id, UpdateRequestLine.code,
-                                           UpdateRequestLine.cost_type_code))]
+        select(UpdateRequestLine)
+        .where(UpdateRequestLine.request_id.in_([r.id for r in requests]))
+        .order_by(UpdateRequestLine.request_id, UpdateRequestLine.code, UpdateRequestLine.cost_type_code)
+    )]
     assert states.count("exported") == 2
     assert states.count("pending") == 5
     assert {r.status for r in requests} == {"approved"}
