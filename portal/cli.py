@@ -64,9 +64,23 @@ def seed_demo_command(if_empty: bool) -> None:
         click.echo("The database already has data; demo data not loaded.")
         return
     users = seed_demo(db.session)
+    _seed_reference_erp()
     click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD!r}:")
     for user in users:
         click.echo(f"  {user.email:32} {user.name}")
+
+
+def _seed_reference_erp() -> None:
+    """The reference ERP gets what the demo companies already have in their ERP."""
+    from portal.erp.connectors import reference_erp
+    from portal.services.sync import seed_reference_erp
+
+    url = current_app.config["ERP_DATABASE_URL"]
+    counts = seed_reference_erp(db.session, reference_erp(url))
+    click.echo(
+        f"Reference ERP at {url}: {counts.get('companies', 0)} companies, "
+        f"{counts.get('jobs', 0)} jobs, {counts.get('job_cost_codes', 0)} job cost codes."
+    )
 
 
 @portal_cli.command("serve")

@@ -44,6 +44,8 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite'}"
     )
     ERP_DATABASE_URL = os.environ.get("ERP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'erp.sqlite'}")
+    # "reference" (default), "sage100_files", or per company: "ridgeline=sage100_files,other=reference"
+    ERP_CONNECTOR = os.environ.get("ERP_CONNECTOR", "reference")
     SAGE100_INBOX_DIR = os.environ.get("SAGE100_INBOX_DIR", str(INSTANCE_DIR / "sage100" / "inbox"))
     SAGE100_OUTBOX_DIR = os.environ.get("SAGE100_OUTBOX_DIR", str(INSTANCE_DIR / "sage100" / "outbox"))
     REDIS_URL = os.environ.get("REDIS_URL")

@@ -5,7 +5,8 @@ REDIS_URL is set (consumers on several machines), immediate mode in tests.
 """
 from __future__ import annotations
 
-from contextlib import nullcontext
+import logging
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from flask import Flask, has_app_context
@@ -88,3 +89,67 @@ def fail_stalled_refreshes_task() -> None:
 
 
 # --- Data sync tasks (sync issue) ---
+from huey import crontab  # noqa: E402
+
+
+@contextmanager
+def _task_session():
+    """The portal's session inside the task's app; a task running in its caller's app (immediate
+    mode) must leave the caller's session as it was."""
+    from portal.extensions import db
+
+    owns_context = not has_app_context()
+    with app_context():
+        try:
+            yield db.session
+        finally:
+            if owns_context:
+                db.session.remove()
+
+
+def start_due_syncs(now=None) -> list[int]:
+    """Start the sync of every company whose schedule is due (one task per company)."""
+    from portal.services.sync import claim_due_syncs
+
+    with _task_session() as session:
+        company_ids = claim_due_syncs(session, now)
+    for company_id in company_ids:
+        sync_company(company_id, "schedule", None)
+    return company_ids
+
+
+@huey.periodic_task(crontab(minute="*"), name="scheduled_syncs")
+def scheduled_syncs() -> None:
+    start_due_syncs()
+
+
+@huey.task(name="sync_company")
+def sync_company(company_id: int, trigger: str = "schedule", actor_id: int | None = None,
+                 run_id: int | None = None) -> int | None:
+    """One company's sync run; returns the run's id (None when another run was going)."""
+    from flask import current_app
+
+    from portal.erp.base import ErpError
+    from portal.erp.connectors import connector_for
+    from portal.models import Company, User
+    from portal.services import ServiceError
+    from portal.services.sync import fail_queued_run, run_company_sync
+
+    with _task_session() as session:
+        company = session.get(Company, company_id)
+        if company is None:
+            return None
+        try:
+            connector = connector_for(company, current_app.config)
+        except ErpError as error:
+            return fail_queued_run(session, company_id, run_id, trigger, str(error)).id
+        actor = session.get(User, actor_id) if actor_id else None
+        try:
+            run = run_company_sync(
+                session, company_id, connector=connector, trigger=trigger, actor=actor,
+                run_id=run_id,
+            )
+        except ServiceError as error:
+            logging.getLogger(__name__).info("Sync of company %s not started: %s", company_id, error)
+            return None
+        return run.id

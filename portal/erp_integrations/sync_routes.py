@@ -1,0 +1,227 @@
+"""The Sync tab (schedule, Sync Now, run history) and the Ready to Import / Ready to Export actions."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.permissions import company_project_or_404, company_tool_required
+from portal.erp_integrations import bp
+from portal.erp_integrations.sync_forms import (
+    ErpJobActionForm,
+    LinkErpJobForm,
+    ProjectActionForm,
+    RejectExportForm,
+    ScheduleForm,
+    SyncNowForm,
+)
+from portal.extensions import db
+from portal.models import SYNC_SCHEDULES, CompanyTool, Level
+from portal.services import NotFound, ServiceError
+from portal.services import erp_job_links as links
+from portal.services.sync import (
+    RUN_STATES,
+    STEP_LABELS,
+    active_run,
+    queue_sync,
+    recent_runs,
+    set_sync_schedule,
+)
+from portal.tasks import sync_company
+from portal.web import error_response, is_htmx
+
+INCOMPLETE_FORM = "The form is incomplete or out of date. Reload the page and try again."
+
+# --- Sync tab -----------------------------------------------------------------------------------
+
+
+def _runs_context() -> dict:
+    company_id = current_user.company_id
+    return {
+        "company": current_user.company,
+        "runs": recent_runs(db.session, company_id),
+        "running": active_run(db.session, company_id),
+        "run_states": RUN_STATES,
+        "step_labels": STEP_LABELS,
+    }
+
+
+@bp.route("/sync")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def sync():
+    company = current_user.company
+    schedule_form = ScheduleForm()
+    return render_template(
+        "erp_integrations/sync.html", schedule_form=schedule_form,
+        sync_now_form=SyncNowForm(company=company.slug), schedules=SYNC_SCHEDULES,
+        can_admin=current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.ADMIN,
+        **_runs_context(),
+    )
+
+
+@bp.route("/sync/runs")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def sync_runs():
+    """The run history, polled while a run is queued or running; 286 tells htmx to stop."""
+    context = _runs_context()
+    html = render_template("erp_integrations/_sync_runs.html", **context)
+    return html, 200 if context["running"] else 286
+
+
+@bp.post("/sync/schedule")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.ADMIN)
+def change_sync_schedule():
+    form = ScheduleForm()
+    if not form.validate_on_submit():
+        return error_response(400, "Choose a sync schedule from the list.")
+    try:
+        company = set_sync_schedule(
+            db.session, current_user.company_id, form.schedule.data, actor=current_user
+        )
+    except ServiceError as error:
+        return error_response(400, str(error))
+    flash(f"Sync schedule set to {company.sync_schedule_label}.", "success")
+    return redirect(url_for("erp_integrations.sync"), 303)
+
+
+@bp.post("/sync/now")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.ADMIN)
+def sync_now():
+    form = SyncNowForm()
+    if not form.validate_on_submit() or form.company.data != current_user.company.slug:
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        run = queue_sync(db.session, current_user.company_id, actor=current_user)
+    except ServiceError as error:
+        return error_response(409, str(error))
+    sync_company(current_user.company_id, "manual", current_user.id, run.id)
+    if is_htmx():
+        db.session.expire_all()  # the task may have run already (immediate mode)
+        return render_template("erp_integrations/_sync_runs.html", **_runs_context())
+    flash(f"Sync run {run.run_number} started.", "success")
+    return redirect(url_for("erp_integrations.sync"), 303)
+
+
+# --- Ready to Import / Ready to Export actions ------------------------------------------------
+
+
+def _back():
+    """Back to the Jobs page the action was taken on (same filter), never to another site."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if referrer and parts.netloc == request.host and parts.path.startswith(url_for("erp_integrations.jobs")):
+        return redirect(referrer, 303)
+    return redirect(url_for("erp_integrations.jobs"), 303)
+
+
+def _refused(error: ServiceError):
+    if isinstance(error, NotFound):
+        return error_response(404, str(error))
+    if is_htmx():
+        return error_response(409, str(error))
+    flash(str(error), "error")
+    return _back()
+
+
+@bp.post("/ready-to-import/add")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def add_erp_job():
+    form = ErpJobActionForm()
+    if not form.validate_on_submit():
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        project = links.import_erp_job(
+            db.session, current_user.company_id, form.erp_job_id.data, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Project {project.label} added, linked to ERP job {project.erp_job_number}.", "success")
+    return _back()
+
+
+@bp.post("/ready-to-import/hide")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def hide_erp_job():
+    form = ErpJobActionForm()
+    if not form.validate_on_submit():
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        job = links.hide_erp_job(
+            db.session, current_user.company_id, form.erp_job_id.data, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"ERP job {job.number} hidden from Ready to Import.", "success")
+    return _back()
+
+
+@bp.post("/projects/<int:project_id>/accept-export")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def accept_export(project_id: int):
+    project = company_project_or_404(project_id)
+    form = ProjectActionForm()
+    if not form.validate_on_submit() or form.project_number.data != project.number:
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        project = links.accept_project_for_export(
+            db.session, current_user.company_id, project.id, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Project {project.label} accepted: the next sync creates its ERP job.", "success")
+    return _back()
+
+
+def _decision_page(project, form, action: str, status: int = 200):
+    jobs = links.unlinked_erp_jobs(db.session, current_user.company_id) if action == "link" else []
+    return render_template(
+        "erp_integrations/export_decision.html", project=project, form=form, action=action,
+        erp_jobs=jobs,
+    ), status
+
+
+@bp.get("/projects/<int:project_id>/reject-export")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def reject_export_form(project_id: int):
+    return _decision_page(company_project_or_404(project_id), RejectExportForm(), "reject")
+
+
+@bp.post("/projects/<int:project_id>/reject-export")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def reject_export(project_id: int):
+    project = company_project_or_404(project_id)
+    form = RejectExportForm()
+    if not form.validate_on_submit():
+        return _decision_page(project, form, "reject", 422)
+    try:
+        project = links.reject_project_for_export(
+            db.session, current_user.company_id, project.id, actor=current_user, reason=form.reason.data
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Project {project.label} rejected and sent back: {project.erp_link_message}", "success")
+    return _back()
+
+
+@bp.get("/projects/<int:project_id>/link-erp-job")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def link_erp_job_form(project_id: int):
+    return _decision_page(company_project_or_404(project_id), LinkErpJobForm(), "link")
+
+
+@bp.post("/projects/<int:project_id>/link-erp-job")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def link_erp_job(project_id: int):
+    project = company_project_or_404(project_id)
+    form = LinkErpJobForm()
+    if not form.validate_on_submit():
+        return _decision_page(project, form, "link", 422)
+    try:
+        project = links.link_project_to_erp_job(
+            db.session, current_user.company_id, project.id, form.erp_job_id.data, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"Project {project.label} linked to ERP job {project.erp_job_number}.", "success")
+    return _back()

@@ -1,0 +1,166 @@
+"""Ready to Import and Ready to Export: how portal projects and ERP jobs find each other.
+
+Ready to Import: an ERP job no project has (found by the sync). **Add** creates the project
+linked to it; the red ✕ hides it. Ready to Export: a project with no ERP job. **Accept** lets the
+next sync create the job, **Reject** sends it back with a reason, **Link to existing job** ties it
+to a job the ERP already has.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.erp import formats
+from portal.models import ErpJob, Project, User
+from portal.services import NotFound, ServiceError, transaction
+from portal.services.audit import record_event
+
+# Projects whose ERP job is still to be decided.
+UNLINKED_STATES = ("ready_to_export", "accepted", "rejected")
+
+
+def company_erp_job(session: Session, company_id: int, erp_job_id: int) -> ErpJob:
+    job = session.get(ErpJob, erp_job_id)
+    if job is None or job.company_id != company_id:
+        raise NotFound(f"There is no ERP job with the id {erp_job_id} in your company.")
+    return job
+
+
+def company_project(session: Session, company_id: int, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None or project.company_id != company_id:
+        raise NotFound(f"There is no project with the id {project_id} in your company.")
+    return project
+
+
+def _ready_to_import(job: ErpJob) -> None:
+    if job.project_id is not None:
+        raise ServiceError(f"ERP job {job.number} is already linked to a project.")
+
+
+def unlinked_erp_jobs(session: Session, company_id: int) -> list[ErpJob]:
+    return list(session.scalars(
+        select(ErpJob)
+        .where(ErpJob.company_id == company_id, ErpJob.project_id.is_(None))
+        .order_by(ErpJob.number)
+    ))
+
+
+def import_erp_job(session: Session, company_id: int, erp_job_id: int, *, actor: User | None) -> Project:
+    """Add: the portal project for an ERP job, linked to it."""
+    job = company_erp_job(session, company_id, erp_job_id)
+    _ready_to_import(job)
+    existing = session.scalar(
+        select(Project).where(Project.company_id == company_id, Project.number == job.number)
+    )
+    if existing is not None:
+        raise ServiceError(
+            f"Project {existing.label} already has the number {job.number}; use Link to existing "
+            "job on that project instead."
+        )
+    with transaction(session):
+        project = Project(
+            company_id=company_id, number=job.number, name=job.name, erp_job_number=job.number,
+            erp_link_state="linked",
+        )
+        session.add(project)
+        session.flush()
+        job.project_id = project.id
+        job.hidden = False
+        record_event(
+            session, company_id=company_id, actor=actor, action="erp_job.import",
+            object_type="project", object_id=project.id, object_label=project.label,
+            project_id=project.id, details={"erp_job": job.number},
+        )
+    return project
+
+
+def hide_erp_job(session: Session, company_id: int, erp_job_id: int, *, actor: User | None) -> ErpJob:
+    """The red ✕: the job leaves Ready to Import (the sync does not bring it back)."""
+    job = company_erp_job(session, company_id, erp_job_id)
+    _ready_to_import(job)
+    with transaction(session):
+        job.hidden = True
+        record_event(
+            session, company_id=company_id, actor=actor, action="erp_job.hide",
+            object_type="erp_job", object_id=job.id, object_label=f"{job.number} {job.name}",
+        )
+    return job
+
+
+def _undecided(project: Project, allowed: tuple[str, ...], action: str) -> None:
+    if project.erp_link_state in allowed:
+        return
+    where = {
+        "ready_to_export": "waits under Ready to Export",
+        "accepted": "is accepted: the next sync creates its ERP job",
+        "rejected": "was rejected",
+        "linked": f"is already linked to ERP job {project.erp_job_number}",
+    }.get(project.erp_link_state, project.erp_link_state)
+    raise ServiceError(f"Project {project.label} cannot be {action}: it {where}.")
+
+
+def accept_project_for_export(
+    session: Session, company_id: int, project_id: int, *, actor: User | None
+) -> Project:
+    """Accept: the next sync creates the project's ERP job."""
+    project = company_project(session, company_id, project_id)
+    _undecided(project, ("ready_to_export", "rejected"), "accepted")
+    number = project.erp_job_number or project.number
+    try:
+        formats.validate_job_number(number)
+    except formats.JobNumberError as error:
+        raise ServiceError(str(error)) from None
+    with transaction(session):
+        project.erp_link_state = "accepted"
+        project.erp_link_message = None
+        record_event(
+            session, company_id=company_id, actor=actor, action="project.export_accept",
+            object_type="project", object_id=project.id, object_label=project.label,
+            project_id=project.id, details={"erp_job": number},
+        )
+    return project
+
+
+def reject_project_for_export(
+    session: Session, company_id: int, project_id: int, *, actor: User | None, reason: str
+) -> Project:
+    """Reject: the project goes back to its team with the reason; no ERP job is created."""
+    project = company_project(session, company_id, project_id)
+    _undecided(project, ("ready_to_export", "accepted"), "rejected")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(f"Give a reason for rejecting project {project.label}.")
+    if len(reason) > 500:
+        raise ServiceError(f"The reason is {len(reason)} characters long; 500 at most.")
+    with transaction(session):
+        project.erp_link_state = "rejected"
+        project.erp_link_message = reason
+        record_event(
+            session, company_id=company_id, actor=actor, action="project.export_reject",
+            object_type="project", object_id=project.id, object_label=project.label,
+            project_id=project.id, details={"reason": reason},
+        )
+    return project
+
+
+def link_project_to_erp_job(
+    session: Session, company_id: int, project_id: int, erp_job_id: int, *, actor: User | None
+) -> Project:
+    """Link to existing job: the project uses a job the ERP already has."""
+    project = company_project(session, company_id, project_id)
+    _undecided(project, UNLINKED_STATES, "linked to another job")
+    job = company_erp_job(session, company_id, erp_job_id)
+    _ready_to_import(job)
+    with transaction(session):
+        project.erp_job_number = job.number
+        project.erp_link_state = "linked"
+        project.erp_link_message = None
+        job.project_id = project.id
+        job.hidden = False
+        record_event(
+            session, company_id=company_id, actor=actor, action="project.link_erp_job",
+            object_type="project", object_id=project.id, object_label=project.label,
+            project_id=project.id, details={"erp_job": job.number, "erp_job_name": job.name},
+        )
+    return project

@@ -1,0 +1,842 @@
+"""The data sync between a company and its ERP.
+
+One run per company (the partial unique index on sync_runs keeps runs of a company from
+overlapping), in steps that are each idempotent and recorded on the run:
+
+1. pull cost types and standard cost codes (each code validated; a bad one is listed and skipped)
+2. pull ERP jobs (a job no project has shows under Ready to Import)
+3. create ERP jobs for the projects accepted under Ready to Export
+4. export approved cost code update requests (the request is the outbox; every line keeps its
+   own export state, committed line by line, so a crash loses nothing and repeats nothing)
+5. export contracts and change orders, never before their project's cost codes
+
+An item that fails (a line, a job, a commitment) is recorded with its message and retried on
+the next run; an ERP that cannot be read fails its step and the run goes on with the next; an
+unexpected error stops the run, which is then marked failed with the message.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.erp import formats
+from portal.erp.base import (
+    FORMAT_ERRORS,
+    CommitmentExport,
+    ErpConnector,
+    ErpError,
+    ExportLine,
+    LineResult,
+)
+from portal.erp.reference import ReferenceErp
+from portal.models import (
+    SYNC_SCHEDULES,
+    Commitment,
+    Company,
+    CostCodeUpdateRequest,
+    CostType,
+    CostTypeAssignment,
+    ErpJob,
+    Project,
+    ProjectCostCode,
+    StandardCostCode,
+    SyncRun,
+    UpdateRequestLine,
+    User,
+    utcnow,
+)
+from portal.services import NotFound, ServiceError, transaction
+from portal.services.audit import record_event
+
+SCHEDULE_INTERVALS: dict[str, timedelta | None] = {
+    "5m": timedelta(minutes=5),
+    "15m": timedelta(minutes=15),
+    "30m": timedelta(minutes=30),
+    "1h": timedelta(hours=1),
+    "2h": timedelta(hours=2),
+    "4h": timedelta(hours=4),
+    "1d": timedelta(days=1),
+    "never": None,
+}
+assert set(SCHEDULE_INTERVALS) == set(SYNC_SCHEDULES)
+
+# A run whose worker died keeps status "running"; after this long without a heartbeat it no
+# longer blocks the company's next run.
+STALE_AFTER = timedelta(minutes=30)
+
+STEP_LABELS = {
+    "codes": "Cost types and cost codes",
+    "jobs": "ERP jobs",
+    "new_jobs": "New ERP jobs",
+    "cost_codes": "Cost code exports",
+    "commitments": "Contracts and change orders",
+}
+RUN_STATES = {
+    "queued": "Queued",
+    "running": "Running",
+    "succeeded": "Succeeded",
+    "partial": "Finished with failures",
+    "failed": "Failed",
+}
+# Requests whose codes are not in the ERP yet: their project's contracts wait for them.
+UNEXPORTED_REQUEST_STATES = ("requested", "approved", "failed")
+EXPORTED_OUTCOMES = {"created", "merged_cost_type", "description_kept", "unchanged"}
+
+
+def next_sync_time(schedule: str, after: datetime) -> datetime | None:
+    interval = SCHEDULE_INTERVALS.get(schedule)
+    return None if interval is None else after + interval
+
+
+def _company(session: Session, company_id: int) -> Company:
+    company = session.get(Company, company_id)
+    if company is None:
+        raise NotFound(f"There is no company with the id {company_id}.")
+    return company
+
+
+def _next_run_number(session: Session, company_id: int) -> int:
+    last = session.scalar(
+        select(func.max(SyncRun.run_number)).where(SyncRun.company_id == company_id)
+    )
+    return (last or 0) + 1
+
+
+def _fail_stale_runs(session: Session, company: Company, now: datetime) -> None:
+    stale = session.scalars(
+        select(SyncRun).where(
+            SyncRun.company_id == company.id,
+            SyncRun.status.in_(("queued", "running")),
+            func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at) < now - STALE_AFTER,
+        )
+    ).all()
+    if not stale:
+        return
+    with transaction(session):
+        for run in stale:
+            message = (
+                "The sync never started: is the background worker running?"
+                if run.status == "queued"
+                else "The sync stopped without finishing (its worker was stopped); "
+                "its finished items are kept and the rest is retried."
+            )
+            run.status = "failed"
+            run.finished_at = now
+            run.errors = [*run.errors, {"step": "", "item": "", "message": message}]
+            record_event(
+                session, company_id=company.id, actor=None, action="sync.abandon",
+                object_type="sync_run", object_id=run.id, object_label=f"Sync run {run.run_number}",
+                details={"message": message},
+            )
+
+
+def active_run(session: Session, company_id: int) -> SyncRun | None:
+    return session.scalar(
+        select(SyncRun)
+        .where(SyncRun.company_id == company_id, SyncRun.status.in_(("queued", "running")))
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    )
+
+
+def recent_runs(session: Session, company_id: int, limit: int = 20) -> list[SyncRun]:
+    return list(
+        session.scalars(
+            select(SyncRun)
+            .where(SyncRun.company_id == company_id)
+            .order_by(SyncRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def queue_sync(
+    session: Session, company_id: int, *, actor: User | None, now: datetime | None = None
+) -> SyncRun:
+    """Sync Now: a queued run shows at once; the background task starts it."""
+    now = now or utcnow()
+    company = _company(session, company_id)
+    _fail_stale_runs(session, company, now)
+    running = active_run(session, company.id)
+    if running is not None:
+        raise ServiceError(
+            f"A sync of {company.name} is already running (run {running.run_number}, "
+            f"started {running.started_at:%Y-%m-%d %H:%M} UTC)."
+        )
+    with transaction(session):
+        run = SyncRun(
+            company_id=company.id, run_number=_next_run_number(session, company.id),
+            trigger="manual", requested_by_id=actor.id if actor else None, status="queued",
+            started_at=now, heartbeat_at=now, counts={}, invalid_codes=[], errors=[],
+        )
+        session.add(run)
+        session.flush()
+        record_event(
+            session, company_id=company.id, actor=actor, action="sync.request",
+            object_type="sync_run", object_id=run.id, object_label=f"Sync run {run.run_number}",
+        )
+    return run
+
+
+def set_sync_schedule(
+    session: Session, company_id: int, schedule: str, *, actor: User | None,
+    now: datetime | None = None,
+) -> Company:
+    now = now or utcnow()
+    company = _company(session, company_id)
+    if schedule not in SYNC_SCHEDULES:
+        raise ServiceError(
+            f'"{formats.shown(schedule or "")}" is not a sync schedule; choose one of '
+            f"{', '.join(SYNC_SCHEDULES.values())}."
+        )
+    with transaction(session):
+        previous = company.sync_schedule
+        company.sync_schedule = schedule
+        due = next_sync_time(schedule, company.last_sync_at or now)
+        company.next_sync_at = None if due is None else max(due, now)
+        record_event(
+            session, company_id=company.id, actor=actor, action="sync.schedule",
+            object_type="company", object_id=company.id, object_label=company.name,
+            details={"from": SYNC_SCHEDULES.get(previous, previous), "to": SYNC_SCHEDULES[schedule]},
+        )
+    return company
+
+
+def claim_due_syncs(session: Session, now: datetime | None = None) -> list[int]:
+    """The companies whose scheduled sync is due; their next time moves on at once so the
+    next minute's tick does not start them again while this run is queued."""
+    now = now or utcnow()
+    with transaction(session):
+        due = session.scalars(
+            select(Company)
+            .where(
+                Company.sync_schedule != "never",
+                or_(Company.next_sync_at.is_(None), Company.next_sync_at <= now),
+            )
+            .order_by(Company.id)
+        ).all()
+        for company in due:
+            company.next_sync_at = next_sync_time(company.sync_schedule, now)
+        return [company.id for company in due]
+
+
+def run_company_sync(
+    session: Session,
+    company_id: int,
+    *,
+    connector: ErpConnector,
+    trigger: str = "schedule",
+    actor: User | None = None,
+    run_id: int | None = None,
+    now: Callable[[], datetime] = utcnow,
+) -> SyncRun:
+    """Run every step of one company's sync; returns the finished run.
+
+    Raises ServiceError when a run of the company is already running.
+    """
+    run = _start_run(session, company_id, trigger=trigger, actor=actor, run_id=run_id, now=now())
+    sync = _Sync(session, run, connector, actor, now)
+    try:
+        sync.pull_standard_codes()
+        sync.pull_jobs()
+        sync.create_accepted_jobs()
+        sync.export_cost_code_requests()
+        sync.export_commitments()
+    except Exception as error:  # noqa: BLE001 (an unexpected error stops the run, recorded)
+        session.rollback()
+        sync.finish(abort_message=f"The sync stopped: {error}")
+    else:
+        sync.finish()
+    return run
+
+
+def _start_run(
+    session: Session, company_id: int, *, trigger: str, actor: User | None, run_id: int | None,
+    now: datetime,
+) -> SyncRun:
+    company = _company(session, company_id)
+    name = company.name
+    _fail_stale_runs(session, company, now)
+    try:
+        with transaction(session):
+            run = session.get(SyncRun, run_id) if run_id is not None else None
+            if run is None or run.company_id != company.id or run.status != "queued":
+                run = SyncRun(
+                    company_id=company.id, run_number=_next_run_number(session, company.id),
+                    trigger=trigger, requested_by_id=actor.id if actor else None,
+                    counts={}, invalid_codes=[], errors=[],
+                )
+                session.add(run)
+            run.status = "running"
+            run.started_at = now
+            run.heartbeat_at = now
+            session.flush()
+    except IntegrityError:
+        message = f"A sync of {name} is already running."
+        if run_id is not None:
+            _drop_queued_run(session, run_id, message, now)
+        raise ServiceError(message) from None
+    return run
+
+
+def fail_queued_run(
+    session: Session, company_id: int, run_id: int | None, trigger: str, message: str,
+    now: datetime | None = None,
+) -> SyncRun:
+    """Record a run that could not start (no usable connector), so the Sync tab says why."""
+    now = now or utcnow()
+    with transaction(session):
+        run = session.get(SyncRun, run_id) if run_id is not None else None
+        if run is None or run.company_id != company_id or run.status != "queued":
+            run = SyncRun(
+                company_id=company_id, run_number=_next_run_number(session, company_id),
+                trigger=trigger, started_at=now, counts={}, invalid_codes=[],
+            )
+            session.add(run)
+        run.status = "failed"
+        run.finished_at = now
+        run.errors = [{"step": "", "item": "", "message": message[:500]}]
+        session.flush()
+        record_event(
+            session, company_id=company_id, actor=None, action="sync.run", object_type="sync_run",
+            object_id=run.id, object_label=f"Sync run {run.run_number}",
+            details={"status": "failed", "errors": run.errors},
+        )
+    return run
+
+
+def _drop_queued_run(session: Session, run_id: int, message: str, now: datetime) -> None:
+    with transaction(session):
+        run = session.get(SyncRun, run_id)
+        if run is not None and run.status == "queued":
+            run.status = "failed"
+            run.finished_at = now
+            run.errors = [{"step": "", "item": "", "message": message}]
+
+
+class _Sync:
+    """One run's steps. Every database change is committed as soon as it matches the ERP."""
+
+    def __init__(
+        self, session: Session, run: SyncRun, connector: ErpConnector, actor: User | None,
+        now: Callable[[], datetime],
+    ):
+        self.session = session
+        self.run = run
+        self.connector = connector
+        self.actor = actor
+        self.now = now
+        self.company_id = run.company_id
+        self.erp_system = _company(session, run.company_id).erp_system
+        self.failures = 0
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _idle(self) -> None:
+        """End the read transaction before asking the ERP: an ERP call may be slow, and on
+        SQLite every transaction holds the database's write lock."""
+        self.session.commit()
+
+    @property
+    def company(self) -> Company:
+        return self.session.get(Company, self.company_id)
+
+    def _record(self, step: str, counts: dict[str, int]) -> None:
+        self.run.counts = {**self.run.counts, step: counts}
+        self.run.heartbeat_at = self.now()
+
+    def _error(self, step: str, item: str, message: str) -> None:
+        self.failures += 1
+        entry = {"step": STEP_LABELS[step], "item": item, "message": message[:500]}
+        self.run.errors = [*self.run.errors, entry]
+
+    def _step_failed(self, step: str, error: Exception) -> None:
+        """The ERP could not be read for this step: nothing of it is stored, the run goes on."""
+        self.session.rollback()
+        with transaction(self.session):
+            self._error(step, "", str(error))
+            self._record(step, {**self.run.counts.get(step, {}), "failed": 1})
+
+    # -- 1. cost types and standard cost codes ----------------------------------------------
+
+    def pull_standard_codes(self) -> None:
+        self._idle()
+        try:
+            erp_types = self.connector.fetch_cost_types()
+            erp_codes = self.connector.fetch_standard_cost_codes()
+            if not erp_codes:
+                raise ErpError(
+                    "The ERP returned no cost codes; the stored ERP Standard Cost Code list is "
+                    "kept as it is."
+                )
+        except ErpError as error:
+            self._step_failed("codes", error)
+            return
+        # Rows of a cost code file that could not even be split into columns.
+        invalid: list[dict[str, Any]] = [
+            {"code": "", "reason": message}
+            for message in getattr(self.connector, "last_file_errors", [])
+        ]
+        with transaction(self.session):
+            counts = Counter(self._merge_cost_types(erp_types, invalid))
+            counts.update(self._merge_standard_codes(erp_codes, invalid))
+            counts["invalid"] = len(invalid)
+            self.run.invalid_codes = invalid
+            self._record("codes", dict(counts))
+
+    def _merge_cost_types(self, erp_types, invalid: list[dict[str, Any]]) -> Counter:
+        counts: Counter = Counter(cost_types_added=0, cost_types_updated=0)
+        stored = {
+            cost_type.code: cost_type
+            for cost_type in self.session.scalars(
+                select(CostType).where(CostType.company_id == self.company_id)
+            )
+        }
+        for erp_type in erp_types:
+            try:
+                code = formats.validate_cost_type(self.erp_system, erp_type.code)
+            except formats.CostTypeError as error:
+                invalid.append({"code": erp_type.code, "reason": str(error)})
+                continue
+            name = (erp_type.name or "").strip()[:60] or code
+            cost_type = stored.get(code)
+            if cost_type is None:
+                stored[code] = CostType(company_id=self.company_id, code=code, name=name)
+                self.session.add(stored[code])
+                counts["cost_types_added"] += 1
+            elif cost_type.name != name:
+                cost_type.name = name
+                counts["cost_types_updated"] += 1
+        return counts
+
+    def _merge_standard_codes(self, erp_codes, invalid: list[dict[str, Any]]) -> Counter:
+        counts: Counter = Counter(codes_added=0, codes_updated=0, codes_deactivated=0)
+        valid: dict[str, tuple[str, str]] = {}
+        listed: set[str] = set()  # every code the ERP has, even one it holds in a bad format
+        for erp_code in erp_codes:
+            listed.add((erp_code.code or "").strip())
+            try:
+                code = formats.validate_cost_code(self.erp_system, erp_code.code)
+                description = formats.validate_description(self.erp_system, erp_code.description)
+            except FORMAT_ERRORS as error:
+                invalid.append({"code": erp_code.code, "reason": str(error)})
+                continue
+            if code in valid:
+                invalid.append({
+                    "code": erp_code.code,
+                    "reason": f'Cost code "{code}" is listed twice in the ERP; the first is kept.',
+                })
+                continue
+            division = (erp_code.division or "").strip()[:40]
+            valid[code] = (description, division or formats.division_of(self.erp_system, code))
+        listed |= set(valid)
+
+        stored = {
+            code.code: code
+            for code in self.session.scalars(
+                select(StandardCostCode).where(StandardCostCode.company_id == self.company_id)
+            )
+        }
+        division_names = {c.division: c.division_name for c in stored.values() if c.division_name}
+        for code, (description, division) in valid.items():
+            standard = stored.get(code)
+            if standard is None:
+                self.session.add(StandardCostCode(
+                    company_id=self.company_id, code=code, description=description,
+                    division=division, division_name=division_names.get(division, ""),
+                ))
+                counts["codes_added"] += 1
+                continue
+            changed = False
+            if standard.description != description:
+                standard.description = description
+                changed = True
+            if standard.division != division:
+                standard.division = division
+                standard.division_name = division_names.get(division, standard.division_name)
+                changed = True
+            if not standard.active:
+                standard.active = True
+                changed = True
+            counts["codes_updated"] += changed
+        for code, standard in stored.items():
+            if code not in listed and standard.active:
+                standard.active = False
+                counts["codes_deactivated"] += 1
+        if counts["codes_added"] or counts["codes_updated"] or counts["codes_deactivated"]:
+            self.company.standard_codes_changed_at = self.now()
+        counts["codes_in_erp"] = len(valid)
+        return counts
+
+    # -- 2. ERP jobs -----------------------------------------------------------------------
+
+    def pull_jobs(self) -> None:
+        self._idle()
+        try:
+            erp_jobs = self.connector.fetch_jobs()
+        except ErpError as error:
+            self._step_failed("jobs", error)
+            return
+        with transaction(self.session):
+            counts = Counter(jobs_in_erp=0, jobs_new=0)
+            stored = {
+                job.number: job
+                for job in self.session.scalars(
+                    select(ErpJob).where(ErpJob.company_id == self.company_id)
+                )
+            }
+            projects_by_job = {
+                project.erp_job_number: project
+                for project in self.session.scalars(
+                    select(Project).where(
+                        Project.company_id == self.company_id, Project.erp_job_number.is_not(None)
+                    )
+                )
+            }
+            for erp_job in erp_jobs:
+                try:
+                    number = formats.validate_job_number(erp_job.number)
+                except formats.JobNumberError as error:
+                    self._error("jobs", erp_job.number, str(error))
+                    continue
+                counts["jobs_in_erp"] += 1
+                name = (erp_job.name or "").strip()[:200] or number
+                job = stored.get(number)
+                if job is None:
+                    job = stored[number] = ErpJob(company_id=self.company_id, number=number, name=name)
+                    self.session.add(job)
+                    counts["jobs_new"] += 1
+                elif job.name != name:
+                    job.name = name
+                project = projects_by_job.get(number)
+                if job.project_id is None and project is not None:
+                    job.project_id = project.id
+            counts["ready_to_import"] = sum(
+                1 for job in stored.values() if job.project_id is None and not job.hidden
+            )
+            self._record("jobs", dict(counts))
+
+    # -- 3. ERP jobs for accepted projects ---------------------------------------------------
+
+    def create_accepted_jobs(self) -> None:
+        counts = Counter(jobs_created=0, jobs_failed=0)
+        project_ids = self.session.scalars(
+            select(Project.id)
+            .where(Project.company_id == self.company_id, Project.erp_link_state == "accepted")
+            .order_by(Project.number)
+        ).all()
+        for project_id in project_ids:
+            project = self.session.get(Project, project_id)
+            number = project.erp_job_number or project.number
+            taken_by = self.session.scalar(
+                select(ErpJob.project_id).where(
+                    ErpJob.company_id == self.company_id, ErpJob.number == number,
+                    ErpJob.project_id.is_not(None), ErpJob.project_id != project.id,
+                )
+            )
+            try:
+                if taken_by is not None:
+                    raise ErpError(
+                        f'ERP job "{number}" already belongs to another project; use '
+                        "Link to existing job or change the project number."
+                    )
+                name = project.name
+                self._idle()
+                job = self.connector.create_job(number, name)
+            except (ErpError, *FORMAT_ERRORS) as error:
+                with transaction(self.session):
+                    project = self.session.get(Project, project_id)
+                    project.erp_link_message = str(error)[:500]
+                    self._error("new_jobs", project.label, str(error))
+                    counts["jobs_failed"] += 1
+                    self._record("new_jobs", dict(counts))
+                continue
+            with transaction(self.session):
+                project = self.session.get(Project, project_id)
+                project.erp_job_number = job.number
+                project.erp_link_state = "linked"
+                project.erp_link_message = None
+                erp_job = self.session.scalar(
+                    select(ErpJob).where(
+                        ErpJob.company_id == self.company_id, ErpJob.number == job.number
+                    )
+                )
+                if erp_job is None:
+                    erp_job = ErpJob(company_id=self.company_id, number=job.number, name=job.name)
+                    self.session.add(erp_job)
+                erp_job.project_id = project.id
+                record_event(
+                    self.session, company_id=self.company_id, actor=self.actor,
+                    action="erp_job.create", object_type="project", object_id=project.id,
+                    object_label=project.label, project_id=project.id,
+                    details={"erp_job": job.number, "sync_run": self.run.run_number},
+                )
+                counts["jobs_created"] += 1
+                self._record("new_jobs", dict(counts))
+        if "new_jobs" not in self.run.counts:
+            with transaction(self.session):
+                self._record("new_jobs", dict(counts))
+
+    # -- 4. approved cost code update requests -----------------------------------------------
+
+    def export_cost_code_requests(self) -> None:
+        self.export_counts: Counter = Counter(
+            requests_exported=0, requests_failed=0, lines_exported=0, lines_failed=0
+        )
+        request_ids = self.session.scalars(
+            select(CostCodeUpdateRequest.id)
+            .where(
+                CostCodeUpdateRequest.company_id == self.company_id,
+                CostCodeUpdateRequest.status.in_(("approved", "failed")),
+            )
+            .order_by(CostCodeUpdateRequest.approved_at, CostCodeUpdateRequest.id)
+        ).all()
+        for request_id in request_ids:
+            self._export_request(request_id)
+        with transaction(self.session):
+            self._record("cost_codes", dict(self.export_counts))
+
+    def _export_request(self, request_id: int) -> None:
+        request = self.session.get(CostCodeUpdateRequest, request_id)
+        project = request.project
+        job_number = project.erp_job_number if project.erp_link_state == "linked" else None
+        if not job_number:
+            self._request_failed(
+                request_id,
+                f"Project {project.label} has no ERP job yet; accept it under Ready to Export or "
+                "link it to an existing job.",
+            )
+            return
+        line_ids = [line.id for line in request.lines if line.export_state != "exported"]
+        for line_id in line_ids:
+            line = self.session.get(UpdateRequestLine, line_id)
+            export_line = ExportLine(
+                code=line.code, description=line.description, cost_type=line.cost_type_code,
+                division=line.division or None,
+            )
+            self._idle()
+            try:
+                results = self.connector.export_cost_code_lines(job_number, [export_line])
+            except ErpError as error:
+                # The ERP gave no answer for this line: it stays pending, the request failed.
+                self._request_failed(request_id, str(error))
+                return
+            result = results[0] if results else LineResult(
+                line.code, line.cost_type_code, "failed", "The ERP gave no result for the line."
+            )
+            with transaction(self.session):
+                self._record_line_result(self.session.get(UpdateRequestLine, line_id), result)
+                self.run.heartbeat_at = self.now()
+        self._close_request(request_id)
+
+    def _record_line_result(self, line: UpdateRequestLine, result: LineResult) -> None:
+        line.export_outcome = result.outcome
+        line.export_message = (result.message or "")[:500] or None
+        if result.outcome in EXPORTED_OUTCOMES:
+            line.export_state = "exported"
+            line.exported_at = self.now()
+            if line.assignment_id is not None:
+                assignment = self.session.get(CostTypeAssignment, line.assignment_id)
+                if assignment is not None:
+                    assignment.erp_state = "exported"
+            self.export_counts["lines_exported"] += 1
+            self.export_counts[f"lines_{result.outcome}"] += 1
+        else:
+            line.export_state = "failed"
+            self.export_counts["lines_failed"] += 1
+
+    def _close_request(self, request_id: int) -> None:
+        with transaction(self.session):
+            request = self.session.get(CostCodeUpdateRequest, request_id)
+            project = request.project
+            failed = [line for line in request.lines if line.export_state != "exported"]
+            outcomes = Counter(line.export_outcome for line in request.lines)
+            if not failed:
+                request.status = "exported"
+                request.exported_at = self.now()
+                request.last_error = None
+                self.export_counts["requests_exported"] += 1
+                action = "cost_code_request.export"
+            else:
+                request.status = "failed"
+                request.last_error = "; ".join(
+                    f"{line.code} / {line.cost_type_code}: {line.export_message}" for line in failed
+                )[:1000]
+                self.export_counts["requests_failed"] += 1
+                for line in failed:
+                    self._error(
+                        "cost_codes", f"{project.number} {line.code} / {line.cost_type_code}",
+                        line.export_message or "Not exported.",
+                    )
+                action = "cost_code_request.export_failed"
+            record_event(
+                self.session, company_id=self.company_id, actor=self.actor, action=action,
+                object_type="cost_code_update_request", object_id=request.id,
+                object_label=f"{project.label}: cost code update", project_id=project.id,
+                details={
+                    "erp_job": project.erp_job_number, "sync_run": self.run.run_number,
+                    "outcomes": {key: value for key, value in outcomes.items() if key},
+                    "error": request.last_error,
+                },
+            )
+
+    def _request_failed(self, request_id: int, message: str) -> None:
+        self.session.rollback()
+        with transaction(self.session):
+            request = self.session.get(CostCodeUpdateRequest, request_id)
+            project = request.project
+            request.status = "failed"
+            request.last_error = message[:1000]
+            self.export_counts["requests_failed"] += 1
+            self._error("cost_codes", project.label, message)
+            record_event(
+                self.session, company_id=self.company_id, actor=self.actor,
+                action="cost_code_request.export_failed", object_type="cost_code_update_request",
+                object_id=request.id, object_label=f"{project.label}: cost code update",
+                project_id=project.id,
+                details={"sync_run": self.run.run_number, "error": request.last_error},
+            )
+
+    # -- 5. contracts and change orders ------------------------------------------------------
+
+    def export_commitments(self) -> None:
+        counts = Counter(commitments_exported=0, commitments_failed=0)
+        waiting_projects = select(CostCodeUpdateRequest.project_id).where(
+            CostCodeUpdateRequest.company_id == self.company_id,
+            CostCodeUpdateRequest.status.in_(UNEXPORTED_REQUEST_STATES),
+        )
+        to_export = select(Commitment.id).where(
+            Commitment.company_id == self.company_id,
+            Commitment.status.in_(("export_requested", "failed")),
+        )
+        counts["commitments_waiting_for_cost_codes"] = len(self.session.scalars(
+            to_export.where(Commitment.project_id.in_(waiting_projects))
+        ).all())
+        commitment_ids = self.session.scalars(
+            to_export.where(Commitment.project_id.not_in(waiting_projects)).order_by(
+                Commitment.project_id,
+                case((Commitment.kind == "contract", 0), else_=1),
+                Commitment.number,
+            )
+        ).all()
+        for commitment_id in commitment_ids:
+            commitment = self.session.get(Commitment, commitment_id)
+            project = commitment.project
+            job_number = project.erp_job_number if project.erp_link_state == "linked" else None
+            export = CommitmentExport(
+                number=commitment.number, title=commitment.title, kind=commitment.kind,
+                amount_cents=commitment.amount_cents,
+                parent_number=commitment.parent.number if commitment.parent else None,
+            )
+            label = f"{project.number} {commitment.kind_label} {commitment.number}"
+            project_id, project_label = project.id, project.label
+            self._idle()
+            if not job_number:
+                outcome, message = "failed", f"Project {project_label} has no ERP job yet."
+            else:
+                try:
+                    result = self.connector.export_commitment(job_number, export)
+                    outcome, message = result.outcome, result.message
+                except ErpError as error:
+                    outcome, message = "failed", str(error)
+            with transaction(self.session):
+                commitment = self.session.get(Commitment, commitment_id)
+                if outcome == "failed":
+                    commitment.status = "failed"
+                    commitment.export_error = message[:500]
+                    counts["commitments_failed"] += 1
+                    self._error("commitments", label, message)
+                else:
+                    commitment.status = "exported"
+                    commitment.exported_at = self.now()
+                    commitment.export_error = None
+                    counts["commitments_exported"] += 1
+                record_event(
+                    self.session, company_id=self.company_id, actor=self.actor,
+                    action="commitment.export" if outcome != "failed" else "commitment.export_failed",
+                    object_type="commitment", object_id=commitment.id, object_label=label,
+                    project_id=project_id,
+                    details={"erp_job": job_number, "outcome": outcome, "message": message,
+                             "sync_run": self.run.run_number},
+                )
+                self._record("commitments", dict(counts))
+        with transaction(self.session):
+            self._record("commitments", dict(counts))
+
+    # -- the end -------------------------------------------------------------------------------
+
+    def finish(self, abort_message: str | None = None) -> None:
+        with transaction(self.session):
+            run = self.run
+            finished = self.now()
+            if abort_message is not None:
+                run.status = "failed"
+                run.errors = [*run.errors, {"step": "", "item": "", "message": abort_message[:500]}]
+            else:
+                run.status = "partial" if self.failures else "succeeded"
+            run.finished_at = finished
+            run.heartbeat_at = finished
+            company = self.company
+            company.last_sync_at = finished
+            company.next_sync_at = next_sync_time(company.sync_schedule, run.started_at)
+            record_event(
+                self.session, company_id=self.company_id, actor=self.actor, action="sync.run",
+                object_type="sync_run", object_id=run.id, object_label=f"Sync run {run.run_number}",
+                details={
+                    "trigger": run.trigger, "status": run.status, "counts": run.counts,
+                    "invalid_codes": len(run.invalid_codes), "errors": run.errors[:20],
+                },
+            )
+
+
+
+def seed_reference_erp(session: Session, erp: ReferenceErp) -> dict[str, int]:
+    """Make the reference ERP hold what the portal's companies already have in their ERP: the
+    companies, cost types, standard cost codes, jobs and the codes already exported to each
+    job. Safe to repeat (every ERP action used is idempotent)."""
+    counts: Counter = Counter()
+    for company in session.scalars(select(Company).order_by(Company.id)):
+        erp.ensure_company(company.slug, company.erp_system)
+        for cost_type in company.cost_types:
+            erp.add_cost_type(company.slug, cost_type.code, cost_type.name)
+        for standard in session.scalars(
+            select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+        ):
+            erp.add_standard_cost_code(
+                company.slug, standard.code, standard.description, standard.division
+            )
+            counts["cost_codes"] += 1
+        connector = erp.connector(company.slug)
+        projects = session.scalars(
+            select(Project)
+            .where(Project.company_id == company.id, Project.erp_job_number.is_not(None))
+            .order_by(Project.number)
+        )
+        for project in projects:
+            erp.add_job(company.slug, project.erp_job_number, project.name)
+            counts["jobs"] += 1
+            exported = session.execute(
+                select(ProjectCostCode, CostType.code)
+                .join(CostTypeAssignment, CostTypeAssignment.project_cost_code_id == ProjectCostCode.id)
+                .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
+                .where(
+                    ProjectCostCode.project_id == project.id,
+                    CostTypeAssignment.erp_state == "exported",
+                )
+                .order_by(ProjectCostCode.code, CostType.code)
+            ).all()
+            lines = [
+                ExportLine(code.code, code.description, cost_type, code.division or None)
+                for code, cost_type in exported
+            ]
+            if lines:
+                connector.export_cost_code_lines(project.erp_job_number, lines)
+                counts["job_cost_codes"] += len(lines)
+        counts["companies"] += 1
+    return dict(counts)

@@ -1,0 +1,327 @@
+"""The data sync's rules, each named after the rule it checks."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from portal.erp import reference
+from portal.erp.connectors import connector_for
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    CostTypeAssignment,
+    ErpJob,
+    Project,
+    StandardCostCode,
+    SyncRun,
+    utcnow,
+)
+from portal.services import ServiceError
+from portal.services.sync import run_company_sync
+from tests.conftest import company_by_slug
+from tests.sync.factories import approved_request, commitment, project_by_number
+from tests.sync.wrappers import RecordingConnector
+
+
+def sync(app, slug="ridgeline", connector=None, **kwargs):
+    company = company_by_slug(slug)
+    return run_company_sync(
+        db.session, company.id, connector=connector or connector_for(company, app.config), **kwargs
+    )
+
+
+def job_codes(erp, job, slug="ridgeline"):
+    return {code: (description, types) for code, description, types in erp.list_job_codes(slug, job)}
+
+
+def test_a_sync_of_unchanged_data_changes_nothing(app, erp):
+    before = {c.code: c.description for c in db.session.scalars(select(StandardCostCode))}
+    run = sync(app)
+    assert run.status == "succeeded", run.errors
+    assert run.counts["codes"]["codes_added"] == run.counts["codes"]["codes_updated"] == 0
+    assert run.counts["codes"]["codes_deactivated"] == 0
+    assert {c.code: c.description for c in db.session.scalars(select(StandardCostCode))} == before
+    company = company_by_slug("ridgeline")
+    assert company.last_sync_at is not None
+    assert company.next_sync_at == run.started_at + timedelta(hours=1)
+
+
+def test_export_keeps_the_erp_description(app, erp):
+    project = project_by_number("RB-2401")
+    request = approved_request(
+        project, [("1010.000", "2"), ("3010.000", "1")],
+        descriptions={"1010.000": "PM (portal wording)"},
+    )
+    run = sync(app)
+    assert run.status == "succeeded", run.errors
+    codes = job_codes(erp, "2401")
+    assert codes["1010.000"][0] == "Project Management"
+    assert codes["3010.000"][0] == "Formwork"
+    db.session.refresh(request)
+    kept = next(line for line in request.lines if line.code == "1010.000")
+    assert kept.export_outcome == "description_kept"
+    assert 'Kept the ERP description "Project Management"' in kept.export_message
+
+
+def test_cost_types_are_merged(app, erp):
+    project = project_by_number("RB-2401")
+    assert job_codes(erp, "2401")["1020.000"][1] == ["1"]
+    request = approved_request(project, [("1020.000", "2"), ("1020.000", "4")])
+    sync(app)
+    assert job_codes(erp, "2401")["1020.000"][1] == ["1", "2", "4"]
+    db.session.refresh(request)
+    assert request.status == "exported"
+    assert {line.export_outcome for line in request.lines} == {"merged_cost_type"}
+    states = db.session.scalars(
+        select(CostTypeAssignment.erp_state).where(
+            CostTypeAssignment.id.in_([line.assignment_id for line in request.lines])
+        )
+    ).all()
+    assert states == ["exported", "exported"]
+
+
+def test_export_repeated_creates_nothing_twice(app, erp):
+    project = project_by_number("RB-2402")
+    request = approved_request(project, [("4010.000", "1"), ("4020.000", "2"), ("1040.000", "3")])
+    first = sync(app)
+    after_first = job_codes(erp, "2402")
+    connector = RecordingConnector(connector_for(company_by_slug("ridgeline"), app.config))
+    second = sync(app, connector=connector)
+    assert first.counts["cost_codes"]["lines_exported"] == 3
+    assert second.counts["cost_codes"]["lines_exported"] == 0
+    assert not [call for call in connector.calls if call[0] == "export_line"]
+    assert job_codes(erp, "2402") == after_first
+    # Even when the portal forgets it exported (a crash after the ERP answered), the ERP
+    # answers "unchanged" and nothing is added twice.
+    db.session.refresh(request)
+    for line in request.lines:
+        line.export_state = "pending"
+    request.status = "approved"
+    db.session.commit()
+    sync(app)
+    db.session.refresh(request)
+    assert request.status == "exported"
+    assert {line.export_outcome for line in request.lines} == {"unchanged"}
+    assert job_codes(erp, "2402") == after_first
+    exports = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "cost_code_request.export")
+    ).all()
+    assert len(exports) == 2
+
+
+def test_contracts_are_exported_after_cost_codes(app, erp):
+    ready = project_by_number("RB-2405")
+    approved_request(ready, [("5010.000", "1")])
+    contract = commitment(ready, "C-100")
+    change = commitment(ready, "CO-1", kind="change_order", parent=contract)
+    waiting = project_by_number("RB-2406")
+    approved_request(waiting, [("5020.000", "1")], status="requested")
+    held = commitment(waiting, "C-200")
+    connector = RecordingConnector(connector_for(company_by_slug("ridgeline"), app.config))
+
+    run = sync(app, connector=connector)
+
+    exports = [call for call in connector.calls if call[0].startswith("export")]
+    assert exports == [
+        ("export_line", "2405", "5010.000", "1"),
+        ("export_commitment", "2405", "C-100"),
+        ("export_commitment", "2405", "CO-1"),
+    ]
+    assert run.counts["commitments"] == {
+        "commitments_exported": 2, "commitments_failed": 0, "commitments_waiting_for_cost_codes": 1,
+    }
+    for row in (contract, change, held):
+        db.session.refresh(row)
+    assert (contract.status, change.status, held.status) == ("exported", "exported", "export_requested")
+    with erp.begin() as conn:
+        rows = conn.execute(sa.select(reference.commitments.c.number)).scalars().all()
+    assert sorted(rows) == ["C-100", "CO-1"]
+
+
+def test_invalid_codes_are_reported_and_valid_ones_stored(app, erp):
+    with erp.begin() as conn:
+        conn.execute(reference.standard_cost_codes.insert(), [
+            {"company": "ridgeline", "code": code, "description": text, "division": "17000",
+             "active": True}
+            for code, text in [
+                ("0170", "Leading zero"), ("17A10", "Letter inside"), ("1234567", "Too long"),
+                ("17010.000", "Commissioning"), ("17020.000", "Closeout"),
+            ]
+        ])
+    run = sync(app)
+    reported = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
+    assert set(reported) == {"0170", "17A10", "1234567"}
+    assert "starts with 0" in reported["0170"]
+    assert '"17A10"' in reported["17A10"]
+    assert "7 digits" in reported["1234567"]
+    stored = {c.code: c for c in db.session.scalars(select(StandardCostCode))}
+    assert stored["17010.000"].description == "Commissioning"
+    assert stored["17020.000"].active
+    assert run.counts["codes"]["codes_added"] == 2
+    assert run.counts["codes"]["invalid"] == 3
+    assert run.status == "succeeded"
+
+
+def test_erp_changes_to_the_company_list_reach_the_portal(app, erp):
+    company = company_by_slug("ridgeline")
+    changed_before = company.standard_codes_changed_at
+    erp.add_standard_cost_code("ridgeline", "2010", "Selective Demolition")
+    with erp.begin() as conn:
+        conn.execute(
+            reference.standard_cost_codes.update()
+            .where(reference.standard_cost_codes.c.code == "2020.000")
+            .values(active=False)
+        )
+    run = sync(app)
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert stored["2010.000"].description == "Selective Demolition"
+    assert not stored["2020.000"].active
+    assert run.counts["codes"]["codes_updated"] == 1
+    assert run.counts["codes"]["codes_deactivated"] == 1
+    db.session.refresh(company)
+    assert company.standard_codes_changed_at > changed_before
+
+
+def test_erp_job_without_a_project_shows_under_ready_to_import(app, erp):
+    erp.add_job("ridgeline", "2499", "Harbor Road Bridge")
+    run = sync(app)
+    jobs = {job.number: job for job in db.session.scalars(select(ErpJob))}
+    assert jobs["2499"].project_id is None
+    assert jobs["2401"].project_id == project_by_number("RB-2401").id
+    assert run.counts["jobs"]["ready_to_import"] == 1
+    assert run.counts["jobs"]["jobs_new"] == 9
+
+
+def test_accepted_project_gets_its_erp_job_at_the_next_sync(app, erp):
+    company = company_by_slug("ridgeline")
+    project = Project(company_id=company.id, number="2450", name="North Yard Depot",
+                      erp_link_state="accepted")
+    db.session.add(project)
+    db.session.commit()
+    run = sync(app)
+    db.session.refresh(project)
+    assert (project.erp_link_state, project.erp_job_number) == ("linked", "2450")
+    assert "2450" in {job.number for job in erp.connector("ridgeline").fetch_jobs()}
+    assert run.counts["new_jobs"]["jobs_created"] == 1
+    assert db.session.scalar(select(ErpJob.project_id).where(ErpJob.number == "2450")) == project.id
+
+
+def test_a_second_concurrent_run_is_refused(app, erp):
+    company = company_by_slug("ridgeline")
+    db.session.add(SyncRun(company_id=company.id, status="running", heartbeat_at=utcnow()))
+    db.session.commit()
+    with pytest.raises(ServiceError, match="A sync of Ridgeline Builders is already running"):
+        sync(app)
+
+
+def test_a_run_whose_worker_died_does_not_block_the_next(app, erp):
+    company = company_by_slug("ridgeline")
+    old = utcnow() - timedelta(hours=2)
+    stale = SyncRun(company_id=company.id, status="running", started_at=old, heartbeat_at=old)
+    db.session.add(stale)
+    db.session.commit()
+    run = sync(app)
+    db.session.refresh(stale)
+    assert run.status == "succeeded"
+    assert stale.status == "failed"
+    assert "stopped without finishing" in stale.errors[0]["message"]
+
+
+def test_the_run_and_each_export_write_audit_events(app, erp):
+    approved_request(project_by_number("RB-2401"), [("3010.000", "1")])
+    run = sync(app)
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-2:] == ["cost_code_request.export", "sync.run"]
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sync.run"))
+    assert event.details["status"] == "succeeded"
+    assert event.object_id == str(run.id)
+
+
+def test_request_for_a_project_without_erp_job_fails_with_the_reason(app, erp):
+    project = project_by_number("RB-2407")
+    project.erp_link_state = "ready_to_export"
+    project.erp_job_number = None
+    db.session.commit()
+    request = approved_request(project, [("5010.000", "1")])
+    run = sync(app)
+    db.session.refresh(request)
+    assert request.status == "failed"
+    assert "has no ERP job yet" in request.last_error
+    assert run.status == "partial"
+    assert any("has no ERP job yet" in error["message"] for error in run.errors)
+
+
+def test_seed_demo_seeds_the_reference_erp_to_match_the_demo_companies(tmp_path):
+    from portal import create_app
+    from portal.config import TestConfig
+    from portal.erp.connectors import dispose_reference_erps, reference_erp
+
+    erp_url = f"sqlite:///{tmp_path / 'erp.sqlite'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'portal.sqlite'}",
+                     ERP_DATABASE_URL=erp_url)
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
+        assert result.exit_code == 0, result.output
+        assert "Reference ERP at" in result.output
+        seeded = reference_erp(erp_url)
+        assert len(seeded.list_standard_codes("ridgeline")) == 150
+        assert [c.code for c in seeded.connector("harbor-point").fetch_cost_types()] == [
+            "EQP", "LAB", "MAT", "OTH", "SUB"]
+        assert {job.number for job in seeded.connector("ridgeline").fetch_jobs()} >= {"2401", "2408"}
+        assert len(seeded.list_job_codes("ridgeline", "2401")) == 20
+        # The first sync then finds nothing to change.
+        run = sync(app)
+        assert run.status == "succeeded", run.errors
+        assert run.counts["codes"] == {
+            "cost_types_added": 0, "cost_types_updated": 0, "codes_added": 0, "codes_updated": 0,
+            "codes_deactivated": 0, "codes_in_erp": 150, "invalid": 0,
+        }
+        db.session.remove()
+        dispose_reference_erps()
+
+
+def test_runs_of_one_company_never_overlap(app, erp):
+    """Two workers start the same company's sync at once: one runs, the other is refused."""
+    import threading
+
+    from portal.erp.connectors import connector_for as make_connector
+
+    company_id = company_by_slug("ridgeline").id
+    db.session.rollback()  # SQLite: hold no lock while the workers run
+    started = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    class SlowConnector(RecordingConnector):
+        def fetch_cost_types(self):
+            time.sleep(0.5)  # the first run is still running when the second tries to start
+            return super().fetch_cost_types()
+
+    def worker():
+        with app.app_context():
+            connector = SlowConnector(make_connector(db.session.get(type(company_by_slug("ridgeline")),
+                                                                    company_id), app.config))
+            db.session.rollback()
+            started.wait()
+            try:
+                run = run_company_sync(db.session, company_id, connector=connector)
+                outcomes.append(run.status)
+            except ServiceError as error:
+                outcomes.append(str(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["A sync of Ridgeline Builders is already running.", "succeeded"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
