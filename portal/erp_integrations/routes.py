@@ -1,23 +1,193 @@
-"""The company ERP Integrations tool (page title "ERP Integration"): Jobs, Commitments, Sync."""
+"""The company ERP Integrations tool (page title "ERP Integration"): Jobs and Commitments.
+
+Jobs → Ready to Update is where an accounting approver reviews a project's requested cost code
+updates (View Requested Updates, a read-only window) and approves (Update) or sends them back
+(Reject). The services enforce who may; the page only shows it.
+"""
 from __future__ import annotations
 
-from flask import render_template
+from functools import partial
 
-from portal.auth.permissions import company_tool_required
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.permissions import company_tool_required, deny
 from portal.erp_integrations import bp
-from portal.models import CompanyTool, Level
+from portal.erp_integrations.forms import RejectForm, UpdateForm
+from portal.erp_integrations.jobs import (
+    DEFAULT_FILTER,
+    FILTER_KEYS,
+    JOB_FILTERS,
+    counts_query,
+    rows_query,
+)
+from portal.extensions import db
+from portal.models import CompanyTool, CostCodeUpdateRequest, Level
+from portal.services import NotFound, PermissionDenied, ServiceError
+from portal.services.approvals import (
+    AlreadyDecided,
+    approval_refusal,
+    approve_requested_updates,
+    get_request,
+    reject_requested_updates,
+    requested_update_lines,
+    waiting_request_count,
+)
+from portal.web import error_response, is_htmx, paginate, render_page_or_partial
 
-JOB_FILTERS = [
-    ("ready_to_import", "Ready to Import"),
-    ("ready_to_export", "Ready to Export"),
-    ("ready_to_update", "Ready to Update"),
-    ("failed_to_export", "Failed to Export"),
-    ("synced", "Synced"),
-    ("archived", "Archived"),
-]
+INCOMPLETE_FORM = "The form was incomplete or changed on the way: reload the page and try again."
+
+
+@bp.app_context_processor
+def _waiting_badge_context():
+    # A callable, so the count is only queried on pages that show the badge.
+    def waiting_update_count() -> int:
+        return waiting_request_count(db.session, current_user.company_id)
+
+    return {"waiting_update_count": waiting_update_count}
+
+
+def service_error_response(error: ServiceError):
+    """A refusal from a service as the user sees it: its own message, the fitting status."""
+    if isinstance(error, NotFound):
+        return error_response(404, str(error))
+    if isinstance(error, PermissionDenied):
+        return error_response(403, str(error))
+    return error_response(409, str(error))
+
+
+def _requested_filter() -> str:
+    key = request.args.get("filter", DEFAULT_FILTER)
+    return key if key in FILTER_KEYS else DEFAULT_FILTER
+
+
+def _search() -> str:
+    return request.args.get("q", "").strip()[:100]
+
+
+def _jobs_context(filter_key: str, search: str) -> dict:
+    company_id = current_user.company_id
+    counts = db.session.execute(counts_query(company_id)).mappings().one()
+    query, scalars = rows_query(filter_key, company_id, search)
+    return {
+        "filters": JOB_FILTERS,
+        "filter_key": filter_key,
+        "filter_label": dict(JOB_FILTERS)[filter_key],
+        "counts": counts,
+        "search": search,
+        "page": paginate(query, scalars=scalars),
+        "refusal": approval_refusal(current_user),
+        "row_refusal": partial(approval_refusal, current_user),
+    }
+
+
+def _company_request_or_404(request_id: int) -> CostCodeUpdateRequest:
+    try:
+        return get_request(db.session, request_id, company_id=current_user.company_id)
+    except NotFound:
+        abort(404)
+
+
+def _require_approver(update_request: CostCodeUpdateRequest) -> None:
+    refusal = approval_refusal(current_user, update_request)
+    if refusal:
+        deny(refusal + ".")
+
+
+def _after_decision(message: str, close_modal: bool = False):
+    """The Ready to Update panel without the request, the header badge and the message."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("erp_integrations.jobs", filter="ready_to_update", q=_search() or None))
+    return render_template(
+        "erp_integrations/_decision_response.html",
+        **_jobs_context("ready_to_update", _search()),
+        message=message,
+        close_modal=close_modal,
+    )
 
 
 @bp.route("/jobs")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def jobs():
-    return render_template("erp_integrations/jobs.html", filters=JOB_FILTERS)
+    context = _jobs_context(_requested_filter(), _search())
+    # Search and paging replace only the table, so the search box keeps focus while typing.
+    if is_htmx() and request.headers.get("HX-Target") == "jobs-table":
+        return render_template("erp_integrations/_jobs_table.html", **context)
+    return render_page_or_partial(
+        "erp_integrations/jobs.html", "erp_integrations/_jobs_panel.html", **context
+    )
+
+
+@bp.route("/requests/<int:request_id>/requested-updates")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def requested_updates(request_id: int):
+    update_request = _company_request_or_404(request_id)
+    return render_page_or_partial(
+        "erp_integrations/requested_updates.html",
+        "erp_integrations/_cost_codes_for_update.html",
+        update_request=update_request,
+        lines=requested_update_lines(db.session, update_request),
+        cost_types=current_user.company.cost_types,
+    )
+
+
+@bp.route("/requests/<int:request_id>/update", methods=["POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def update(request_id: int):
+    update_request = _company_request_or_404(request_id)
+    _require_approver(update_request)
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        result = approve_requested_updates(
+            db.session, update_request.id, current_user, company_id=current_user.company_id,
+            seen_lines=form.seen_lines.data,
+        )
+    except ServiceError as error:
+        return service_error_response(error)
+    return _after_decision(result.message)
+
+
+@bp.route("/requests/<int:request_id>/reject", methods=["GET", "POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def reject(request_id: int):
+    update_request = _company_request_or_404(request_id)
+    _require_approver(update_request)
+    if update_request.status != "requested":
+        return service_error_response(AlreadyDecided("This request is no longer waiting for approval."))
+    form = RejectForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            reject_requested_updates(
+                db.session, update_request.id, current_user, form.reason.data,
+                company_id=current_user.company_id,
+            )
+        except AlreadyDecided as refusal:
+            return service_error_response(refusal)
+        except (NotFound, PermissionDenied) as refusal:
+            return service_error_response(refusal)
+        except ServiceError as refusal:
+            error = str(refusal)
+        else:
+            return _after_decision(
+                f"Rejected: {update_request.project.label} can change its cost codes again and "
+                "sees your reason.",
+                close_modal=True,
+            )
+    elif request.method == "POST":
+        error = next(iter(form.reason.errors), INCOMPLETE_FORM)
+    context = {"update_request": update_request, "form": form, "error": error, "search": _search()}
+    if is_htmx() and request.method == "POST":
+        # A refused reason re-renders the form inside the open dialog.
+        return (
+            render_template("erp_integrations/_reject_form.html", in_dialog=True, **context),
+            200,
+            {"HX-Retarget": "#reject-form", "HX-Reswap": "outerHTML"},
+        )
+    if is_htmx():
+        return render_template("erp_integrations/_reject_dialog.html", in_dialog=True, **context)
+    status = 422 if error else 200
+    return render_template("erp_integrations/reject.html", in_dialog=False, **context), status
