@@ -28,6 +28,7 @@ from portal.services.approvals import (
     AlreadyDecided,
     approval_refusal,
     approve_requested_updates,
+    decided_message,
     get_request,
     reject_requested_updates,
     requested_update_lines,
@@ -150,24 +151,41 @@ def update(request_id: int):
     return _after_decision(result.message)
 
 
-@bp.route("/requests/<int:request_id>/reject", methods=["GET", "POST"])
-@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
-def reject(request_id: int):
+def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, error: str | None) -> dict:
+    return {"update_request": update_request, "form": form, "error": error, "search": _search()}
+
+
+def _waiting_request_or_refusal(request_id: int) -> CostCodeUpdateRequest:
     update_request = _company_request_or_404(request_id)
     _require_approver(update_request)
+    return update_request
+
+
+@bp.route("/requests/<int:request_id>/reject")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def reject_dialog(request_id: int):
+    """Reject asks for a reason: a small dialog (or a page without htmx)."""
+    update_request = _waiting_request_or_refusal(request_id)
     if update_request.status != "requested":
-        return service_error_response(AlreadyDecided("This request is no longer waiting for approval."))
+        return service_error_response(AlreadyDecided(decided_message(update_request)))
+    context = _reject_context(update_request, RejectForm(), None)
+    if is_htmx():
+        return render_template("erp_integrations/_reject_dialog.html", in_dialog=True, **context)
+    return render_template("erp_integrations/reject.html", in_dialog=False, **context)
+
+
+@bp.route("/requests/<int:request_id>/reject", methods=["POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def reject(request_id: int):
+    update_request = _waiting_request_or_refusal(request_id)
     form = RejectForm()
-    error = None
     if form.validate_on_submit():
         try:
             reject_requested_updates(
                 db.session, update_request.id, current_user, form.reason.data,
                 company_id=current_user.company_id,
             )
-        except AlreadyDecided as refusal:
-            return service_error_response(refusal)
-        except (NotFound, PermissionDenied) as refusal:
+        except (AlreadyDecided, NotFound, PermissionDenied) as refusal:
             return service_error_response(refusal)
         except ServiceError as refusal:
             error = str(refusal)
@@ -177,17 +195,14 @@ def reject(request_id: int):
                 "sees your reason.",
                 close_modal=True,
             )
-    elif request.method == "POST":
+    else:
         error = next(iter(form.reason.errors), INCOMPLETE_FORM)
-    context = {"update_request": update_request, "form": form, "error": error, "search": _search()}
-    if is_htmx() and request.method == "POST":
-        # A refused reason re-renders the form inside the open dialog.
+    context = _reject_context(update_request, form, error)
+    if is_htmx():
+        # The refused reason is shown in the open dialog, beside the text the user wrote.
         return (
             render_template("erp_integrations/_reject_form.html", in_dialog=True, **context),
             200,
             {"HX-Retarget": "#reject-form", "HX-Reswap": "outerHTML"},
         )
-    if is_htmx():
-        return render_template("erp_integrations/_reject_dialog.html", in_dialog=True, **context)
-    status = 422 if error else 200
-    return render_template("erp_integrations/reject.html", in_dialog=False, **context), status
+    return render_template("erp_integrations/reject.html", in_dialog=False, **context), 422
