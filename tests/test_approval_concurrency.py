@@ -3,6 +3,7 @@
 The server is waitress with 8 worker threads on the test's database (SQLite file, or PostgreSQL
 with PORTAL_TEST_DB=postgresql); each client is a separate logged-in session speaking plain HTTP.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -33,7 +34,9 @@ def _post(base: str, path: str, cookie: str, token: str, body: str) -> tuple[int
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     try:
         connection.request(
-            "POST", path, body=body,
+            "POST",
+            path,
+            body=body,
             headers={
                 "Cookie": f"session={cookie}",
                 "X-CSRFToken": token,
@@ -85,7 +88,9 @@ def test_twenty_simultaneous_updates_approve_once(app, live_server):  # noqa: F8
     )
     assert approvals == 1
     # One export batch: the request's lines, once each, pending for the next sync.
-    lines = db.session.scalars(select(UpdateRequestLine).where(UpdateRequestLine.request_id == request.id)).all()
+    lines = db.session.scalars(
+        select(UpdateRequestLine).where(UpdateRequestLine.request_id == request.id)
+    ).all()
     assert len(lines) == line_count and {line.export_state for line in lines} == {"pending"}
     states = db.session.scalars(
         select(CostTypeAssignment.erp_state).where(
