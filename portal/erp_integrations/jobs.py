@@ -28,10 +28,23 @@ def _link_error():
     return and_(Project.erp_link_message.is_not(None), Project.erp_link_message != "")
 
 
-def _failed_request_join():
-    return and_(
-        CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed"
+def _has_failed_request():
+    return (
+        exists()
+        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
+        .correlate(Project)
     )
+
+
+def _latest_failed_request_join():
+    # One row per project: its latest failed request (if any) gives the message shown.
+    latest = (
+        select(func.max(CostCodeUpdateRequest.id))
+        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    return CostCodeUpdateRequest.id == latest
 
 
 def _where(filter_key: str, company_id: int) -> list:
@@ -50,7 +63,7 @@ def _where(filter_key: str, company_id: int) -> list:
             Project.erp_link_state.in_(("ready_to_export", "accepted")),
         ]
     if filter_key == "failed_to_export":
-        return [Project.company_id == company_id, or_(CostCodeUpdateRequest.id.is_not(None), _link_error())]
+        return [Project.company_id == company_id, or_(_has_failed_request(), _link_error())]
     if filter_key == "synced":
         return [
             Project.company_id == company_id,
@@ -73,12 +86,6 @@ def _count(filter_key: str, company_id: int):
         query = select(func.count()).select_from(ErpJob)
     elif filter_key == "ready_to_update":
         query = select(func.count()).select_from(CostCodeUpdateRequest)
-    elif filter_key == "failed_to_export":
-        query = (
-            select(func.count())
-            .select_from(Project)
-            .outerjoin(CostCodeUpdateRequest, _failed_request_join())
-        )
     else:
         query = select(func.count()).select_from(Project)
     return query.where(*_where(filter_key, company_id)).scalar_subquery().label(filter_key)
@@ -131,12 +138,12 @@ def rows_query(filter_key: str, company_id: int, search: str = "") -> tuple[Sele
     if filter_key == "failed_to_export":
         query = (
             select(Project, CostCodeUpdateRequest)
-            .outerjoin(CostCodeUpdateRequest, _failed_request_join())
+            .outerjoin(CostCodeUpdateRequest, _latest_failed_request_join())
             .where(*_where(filter_key, company_id))
         )
         if search:
             query = query.where(_search(search, *project_columns))
-        return query.order_by(Project.number, CostCodeUpdateRequest.id), False
+        return query.order_by(Project.number), False
     query = select(Project).where(*_where(filter_key, company_id))
     if search:
         query = query.where(_search(search, *project_columns))
