@@ -449,3 +449,17 @@ def test_commitment_of_another_company_is_not_found(client, auth):
     foreign = commitment_of(first_project("harbor-point").id)
     response = client.htmx_post(f"/erp-integrations/commitments/{foreign.id}/export", {"number": "SC-001"})
     assert response.status_code == 404
+
+
+def test_harbor_point_approver_updates_a_sage_300_request(client, auth):
+    auth.login_as("approver", company="harborpoint.test")
+    request = waiting_request("harbor-point")
+    window = client.htmx_get(window_url(request)).get_data(as_text=True)
+    for category in ("LAB Labor", "MAT Material", "SUB Subcontract", "EQP Equipment", "OTH Other"):
+        assert category in window
+    assert re.search(r"\d\d-\d{3}", window)
+    response = client.htmx_post(update_url(request), {"seen_lines": str(len(request.lines))})
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert request.status == "approved"
+    assert 'Ready to Update <span class="count">2</span>' in response.get_data(as_text=True)

@@ -59,6 +59,7 @@ def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
     )
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+2"))).to_be_visible()
     expect(badge).to_have_text("2 cost code updates waiting")
+    expect(page.locator("#jobs-heading")).to_be_focused()  # the focused Update button is gone
     assert_accessible(page, "Jobs after Update")
     screenshot(page, "approve-3-after-update")
 
