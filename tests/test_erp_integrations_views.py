@@ -315,7 +315,7 @@ def test_update_with_an_outdated_line_count_is_refused(client, auth):
 def test_rule_1_buttons_are_disabled_with_the_reason(client, auth, role, reason):
     auth.login_as(role)
     html = client.get(JOBS).get_data(as_text=True)
-    assert f"Update and Reject are not available to you: {reason}." in html
+    assert f"Update and Reject are not available to you. {reason}." in html
     buttons = [b for b in Elements(html).all("button") if b.get("aria-describedby") == "approve-refusal"]
     assert len(buttons) == 6 and all("disabled" in b for b in buttons)
     assert "/update" not in html  # no Update form at all
