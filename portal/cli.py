@@ -18,9 +18,13 @@ portal_cli = AppGroup("portal", help="Cost Code Portal administration.")
 @click.option("--erp", "erp_system", type=click.Choice(sorted(ERP_SYSTEMS)), required=True)
 def create_company(name: str, slug: str, erp_system: str) -> None:
     """Create a company."""
+    from portal.services import ServiceError
     from portal.services.directory import create_company as create
 
-    company = create(db.session, name=name, slug=slug, erp_system=erp_system)
+    try:
+        company = create(db.session, name=name, slug=slug, erp_system=erp_system)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from error
     click.echo(f"Created company {company.name} ({company.erp_name}), id {company.id}.")
 
 

@@ -59,16 +59,19 @@ class Page:
         return self.page < self.pages
 
 
-def requested_page() -> int:
+def requested_page(value: str | None = None) -> int:
     try:
-        return max(1, int(request.args.get("page", "1")))
+        return max(1, int(request.args.get("page", "1") if value is None else value))
     except ValueError:
         return 1
 
 
-def paginate(query: Select, per_page: int | None = None, scalars: bool = True) -> Page:
+def paginate(
+    query: Select, per_page: int | None = None, scalars: bool = True, page: int | None = None
+) -> Page:
+    """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
-    page = requested_page()
+    page = page or requested_page()
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars() if scalars else result)

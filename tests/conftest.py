@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, select, text
@@ -93,6 +94,14 @@ def database_url(seeded_database, tmp_path):
 
 class PortalClient(FlaskClient):
     """A test client whose form posts carry a valid CSRF token for its session, as a browser's do."""
+
+    def open(self, *args, **kwargs):
+        # Every request of a test runs inside the test's one app context, so Flask-Login's
+        # cached user in `g` would leak from one client's request into another's. A real
+        # request has its own context: load the user from this client's session each time.
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
 
     def csrf_token(self) -> str:
         app = self.application

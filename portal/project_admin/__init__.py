@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("project_admin", __name__)
 
-from portal.project_admin import routes  # noqa: E402,F401
+from portal.project_admin import cost_code_updates, routes  # noqa: E402,F401

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
-from portal.models import ERP_SYSTEMS, Company, Level, User
-from portal.services import ServiceError, transaction
+from portal.models import (
+    ERP_SYSTEMS,
+    Company,
+    CompanyTool,
+    Level,
+    Project,
+    ProjectPermission,
+    User,
+)
+from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -75,3 +84,173 @@ def create_user(
             },
         )
     return user
+
+
+# --- Company Admin → Directory ------------------------------------------------------------------
+
+CAN_PUSH_TO_ACCOUNTING = "Can Push to Accounting"
+
+
+def directory_query(company_id: int, search: str = "") -> Select:
+    """The company's users by name, optionally those whose name or e-mail contains `search`."""
+    query = select(User).where(User.company_id == company_id)
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+    return query.order_by(User.name, User.id)
+
+
+def company_user(session: Session, company_id: int, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.company_id != company_id:
+        raise NotFound("That user does not exist, or is not part of your company.")
+    return user
+
+
+def company_projects(session: Session, company_id: int) -> list[Project]:
+    return list(session.scalars(
+        select(Project).where(Project.company_id == company_id).order_by(Project.number)
+    ))
+
+
+def _require_directory_admin(actor: User) -> None:
+    if actor.tool_level(CompanyTool.COMPANY_ADMIN) < Level.ADMIN:
+        raise PermissionDenied("You need Admin on the Company Admin tool to change the directory.")
+
+
+def _user_event(session: Session, actor: User, user: User, action: str, **details) -> None:
+    record_event(
+        session, company_id=user.company_id, actor=actor, action=action, object_type="user",
+        object_id=user.id, object_label=f"{user.name} <{user.email}>",
+        project_id=details.pop("project_id", None), details=details,
+    )
+
+
+def add_user(
+    session: Session,
+    *,
+    actor: User,
+    email: str,
+    name: str,
+    password: str,
+    erp_integrations_level: Level = Level.NONE,
+    company_admin_level: Level = Level.NONE,
+    min_password_length: int = 8,
+) -> User:
+    """A Company Admin adds a user to their own company's directory."""
+    _require_directory_admin(actor)
+    return create_user(
+        session, company=actor.company, actor=actor, email=email, name=name, password=password,
+        min_password_length=min_password_length, erp_integrations_level=erp_integrations_level,
+        company_admin_level=company_admin_level,
+    )
+
+
+def set_tool_levels(
+    session: Session, *, actor: User, user_id: int, levels: Mapping[CompanyTool, Level]
+) -> list[str]:
+    """Set the user's level on company tools; returns the changes made ("ERP Integrations: A → B")."""
+    _require_directory_admin(actor)
+    changes: list[str] = []
+    with transaction(session):
+        user = company_user(session, actor.company_id, user_id)
+        for tool, level in levels.items():
+            tool, level = CompanyTool(tool), Level(level)
+            before = user.tool_level(tool)
+            if before == level:
+                continue
+            if (
+                user.id == actor.id
+                and tool is CompanyTool.COMPANY_ADMIN
+                and level < Level.ADMIN
+            ):
+                raise ServiceError(
+                    "You cannot remove your own Admin on Company Admin; "
+                    "another Company Admin Admin must do it."
+                )
+            setattr(user, f"{tool.value}_level", int(level))
+            changes.append(f"{tool.label}: {before.label} → {level.label}")
+            _user_event(
+                session, actor, user, "user.set_tool_level",
+                tool=tool.label, before=before.label, after=level.label,
+            )
+    return changes
+
+
+def set_project_levels(
+    session: Session, *, actor: User, user_id: int, levels: Mapping[int, Level]
+) -> list[str]:
+    """Set the user's level on the Admin tool of each given project of the company."""
+    _require_directory_admin(actor)
+    changes: list[str] = []
+    with transaction(session):
+        user = company_user(session, actor.company_id, user_id)
+        projects = {p.id: p for p in company_projects(session, actor.company_id)}
+        permissions = {p.project_id: p for p in user.project_permissions}
+        for project_id, level in levels.items():
+            project = projects.get(project_id)
+            if project is None:
+                raise NotFound(f"Project {project_id} does not exist, or is not part of your company.")
+            level = Level(level)
+            permission = permissions.get(project_id)
+            before = Level(permission.admin_level) if permission else Level.NONE
+            if before == level:
+                continue
+            if permission is None:
+                user.project_permissions.append(
+                    ProjectPermission(project_id=project_id, admin_level=int(level))
+                )
+            elif level == Level.NONE:
+                user.project_permissions.remove(permission)
+            else:
+                permission.admin_level = int(level)
+            changes.append(f"{project.label} Admin: {before.label} → {level.label}")
+            _user_event(
+                session, actor, user, "user.set_project_level", project_id=project.id,
+                tool="Admin", project=project.label, before=before.label, after=level.label,
+            )
+    return changes
+
+
+def set_can_push_to_accounting(session: Session, *, actor: User, user_id: int, granted: bool) -> bool:
+    """Grant or revoke the privilege; only a Company Admin Admin who holds it may pass it on.
+
+    Returns whether anything changed (granting it twice is one grant).
+    """
+    _require_directory_admin(actor)
+    if not actor.can_push_to_accounting:
+        raise PermissionDenied(
+            f"Only someone who holds {CAN_PUSH_TO_ACCOUNTING} may grant or revoke it."
+        )
+    with transaction(session):
+        user = company_user(session, actor.company_id, user_id)
+        if user.can_push_to_accounting == granted:
+            return False
+        user.can_push_to_accounting = granted
+        _user_event(
+            session, actor, user,
+            "user.grant_privilege" if granted else "user.revoke_privilege",
+            privilege=CAN_PUSH_TO_ACCOUNTING, before="Yes" if not granted else "No",
+            after="Yes" if granted else "No",
+        )
+    return True
+
+
+def set_user_active(session: Session, *, actor: User, user_id: int, active: bool) -> bool:
+    """Deactivate (ending every open session of the user at once) or reactivate a user."""
+    _require_directory_admin(actor)
+    with transaction(session):
+        user = company_user(session, actor.company_id, user_id)
+        if user.id == actor.id and not active:
+            raise ServiceError("You cannot deactivate yourself; another Company Admin Admin must do it.")
+        if user.active == active:
+            return False
+        user.active = active
+        if not active:
+            # The session cookie carries the version, so every open session fails to load.
+            user.session_version += 1
+        _user_event(
+            session, actor, user, "user.reactivate" if active else "user.deactivate",
+            before="Deactivated" if active else "Active", after="Active" if active else "Deactivated",
+        )
+    return True

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Commitment, Company, CostCodeUpdateRequest, Project, User
+from portal.models import Commitment, Company, CostCodeUpdateRequest, Project, StandardCostCode, User
 
 ROLES = ["anonymous", "admin", "approver", "accountant", "viewer", "pm"]
 
@@ -49,6 +49,14 @@ def _first_project(slug: str) -> int:
     )
 
 
+def _first_standard_cost_code(slug: str) -> int:
+    return db.session.scalar(
+        select(StandardCostCode.id)
+        .where(StandardCostCode.company_id == _company(slug).id)
+        .order_by(StandardCostCode.code)
+    )
+
+
 def _user(email: str) -> int:
     return db.session.scalar(select(User.id).where(User.email == email))
 
@@ -75,6 +83,7 @@ URL_ARGUMENTS: dict[str, Callable[[], object]] = {
     "project_id": lambda: _first_project("ridgeline"),
     "user_id": lambda: _user("viewer@ridgeline.test"),
     "filename": lambda: "css/portal.css",
+    "standard_cost_code_id": lambda: _first_standard_cost_code("ridgeline"),
     "request_id": lambda: _waiting_request("ridgeline"),
     "commitment_id": lambda: _commitment("ridgeline"),
 }
@@ -82,6 +91,7 @@ URL_ARGUMENTS: dict[str, Callable[[], object]] = {
 FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
     "project_id": lambda: _first_project("harbor-point"),
     "user_id": lambda: _user("viewer@harborpoint.test"),
+    "standard_cost_code_id": lambda: _first_standard_cost_code("harbor-point"),
     "request_id": lambda: _waiting_request("harbor-point"),
     "commitment_id": lambda: _commitment("harbor-point"),
 }

@@ -1,5 +1,20 @@
 from tests.route_table import Route, every
 
+# Company Admin: Read Only and above see every screen; only Admin changes anything. Of the demo
+# roles only the admin has a Company Admin level. Empty posts change nothing: the one-button
+# switches need to be told which way to switch, so they go back with a message (302).
 ROUTES = {
     "company_admin.directory": Route("GET", every(403, admin=200)),
+    "company_admin.new_user": Route("GET", every(403, admin=200)),
+    # An empty Add user form is shown again with what is missing.
+    "company_admin.add_user": Route("POST", every(403, admin=422)),
+    "company_admin.user": Route("GET", every(403, admin=200)),
+    "company_admin.set_tool_levels": Route("POST", every(403, admin=302)),
+    "company_admin.set_project_levels": Route("POST", every(403, admin=302)),
+    "company_admin.set_can_push_to_accounting": Route("POST", every(403, admin=302)),
+    "company_admin.set_user_active": Route("POST", every(403, admin=302)),
+    "company_admin.standard_cost_codes": Route("GET", every(403, admin=200)),
+    "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
+    "company_admin.audit_log": Route("GET", every(403, admin=200)),
+    "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
 }

@@ -7,4 +7,10 @@ ROUTES = {
     "project_admin.admin": Route("GET", every(403, admin=200, pm=200)),
     "project_admin.work_breakdown_structure": Route("GET", every(403, admin=200, pm=200)),
     "project_admin.cost_codes": Route("GET", every(403, admin=200, pm=200)),
+    # Only Admin on the project's Admin tool adds codes and sends them; an empty form is refused
+    # with the form shown again (422) or, for Send to ERP with nothing new, a message (302).
+    "project_admin.cost_codes_from_company": Route("GET", every(403, admin=200, pm=200)),
+    "project_admin.add_cost_codes_from_company": Route("POST", every(403, admin=422, pm=422)),
+    "project_admin.send_to_erp": Route("POST", every(403, admin=302, pm=302)),
+    "project_admin.assign_cost_type": Route("POST", every(403, admin=422, pm=422)),
 }

@@ -1,0 +1,521 @@
+"""`make bench` (or `python -m bench [--quick] [--db postgresql]`).
+
+Each figure is printed beside a floor measured in the same run on the same machine, and as a
+ratio to it, because these machines are noisy: absolute numbers mean little, ratios travel.
+Results go to stdout as a table and to bench-results/<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench-results"
+BIN = Path(sys.executable).parent
+SECRET = "bench-secret-key-not-for-production-0123456789"
+
+
+@dataclass
+class Row:
+    figure: str
+    ours: float
+    floor: float | None
+    unit: str
+    # "time": lower is better, ratio = ours / floor; "rate": higher is better, ratio = ours / floor
+    kind: str
+    target: str
+    ok: bool | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        if not self.floor:
+            return None
+        return self.ours / self.floor
+
+
+def median_ms(call: Callable[[], object], repeat: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds}s")
+
+
+class Bench:
+    def __init__(self, quick: bool, db: str):
+        from bench.generate import Scale
+
+        self.quick = quick
+        self.db = db
+        self.scale = Scale.quick() if quick else Scale()
+        self.work = Path(tempfile.mkdtemp(prefix="ccp-bench-"))
+        self.sqlite_path = self.work / "portal.sqlite"
+        self.erp_url = f"sqlite:///{self.work / 'erp.sqlite'}"
+        self.rows: list[Row] = []
+        self.pg_name: str | None = None
+
+    # ---------------------------------------------------------------- set-up
+    def build(self) -> None:
+        from portal import create_app
+        from portal.config import Config
+
+        started = time.perf_counter()
+        # The floors always read raw SQLite; ours reads the chosen database.
+        self.floor_ids = self._generate_into(f"sqlite:///{self.sqlite_path}")
+        if self.db == "postgresql":
+            from sqlalchemy import create_engine, text
+
+            self.pg_name = f"ccp_bench_{os.getpid()}"
+            admin = create_engine(
+                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+            )
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
+            admin.dispose()
+            self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.pg_name}"
+            self.ids = self._generate_into(self.url)
+        else:
+            self.url = f"sqlite:///{self.sqlite_path}"
+            self.ids = self.floor_ids
+        self.app = create_app(
+            Config,
+            SQLALCHEMY_DATABASE_URI=self.url,
+            ERP_DATABASE_URL=self.erp_url,
+            SECRET_KEY=SECRET,
+            HUEY_IMMEDIATE=True,
+            RATELIMIT_ENABLED=False,
+        )
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.url,
+            "ERP_DATABASE_URL": self.erp_url,
+            "SECRET_KEY": SECRET,
+            "HUEY_IMMEDIATE": "1",
+            "BENCH_SQLITE_PATH": str(self.sqlite_path),
+            "PORTAL_INSTANCE_DIR": str(self.work / "instance"),
+            "BENCH_QUICK": "1" if self.quick else "0",
+        }
+        print(f"generated {self.scale} in {time.perf_counter() - started:.1f}s ({self.db})", flush=True)
+
+    def _generate_into(self, url: str):
+        from bench.generate import generate
+        from portal import create_app
+        from portal.config import Config
+        from portal.extensions import db
+
+        app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=SECRET, HUEY_IMMEDIATE=True)
+        with app.app_context():
+            db.create_all()
+            ids = generate(db.session, self.scale)
+            db.session.remove()
+            db.engine.dispose()
+        return ids
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+        if self.pg_name:
+            from sqlalchemy import create_engine, text
+
+            admin = create_engine(
+                "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+            )
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+            admin.dispose()
+
+    def session_cookie(self, user_id: int) -> str:
+        from flask.sessions import SecureCookieSessionInterface
+
+        from portal.extensions import db
+        from portal.models import User
+
+        with self.app.app_context():
+            user = db.session.get(User, user_id)
+            payload = {"_user_id": user.get_id(), "_fresh": True, "login_at": time.time() + 3600}
+            serializer = SecureCookieSessionInterface().get_signing_serializer(self.app)
+            return serializer.dumps(payload)
+
+    def client(self, user_id: int):
+        client = self.app.test_client()
+        client.set_cookie("session", self.session_cookie(user_id))
+        return client
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
+        print(
+            f"  {row.figure}: {row.ours:.2f} {row.unit} (floor {row.floor if row.floor is not None else '-'}; "
+            f"ratio {ratio}; target {row.target}) {row.note}",
+            flush=True,
+        )
+
+    # ------------------------------------------------------------- figures
+    def jobs_tab_in_process(self) -> None:
+        from bench.floor_app import app as floor_app
+
+        url = "/erp-integrations/jobs?filter=ready_to_update"
+        client = self.client(self.ids.approver_id)
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        floor_client = floor_app.test_client()
+        os.environ["BENCH_SQLITE_PATH"] = str(self.sqlite_path)
+        floor_url = f"/ready-to-update/{self.floor_ids.company_id}"
+        repeat = 30 if self.quick else 100
+        ours = median_ms(lambda: client.get(url), repeat)
+        floor = median_ms(lambda: floor_client.get(floor_url), repeat)
+        self.add(
+            Row(
+                "Jobs tab, Ready to Update, page of 50 (in-process median)",
+                ours,
+                floor,
+                "ms",
+                "time",
+                "report",
+                None,
+            )
+        )
+
+    def update_window(self) -> None:
+        from flask import url_for
+
+        from bench.floor_app import app as floor_app
+
+        with self.app.test_request_context():
+            url = url_for("erp_integrations.requested_updates", request_id=self.ids.big_request_id)
+        client = self.client(self.ids.approver_id)
+        response = client.get(url, headers={"HX-Request": "true"})
+        assert response.status_code == 200, (url, response.status_code)
+        assert response.data.count(b"<tr") >= self.scale.big_request_lines
+        floor_client = floor_app.test_client()
+        os.environ["BENCH_SQLITE_PATH"] = str(self.sqlite_path)
+        repeat = 10 if self.quick else 30
+        ours = median_ms(lambda: client.get(url, headers={"HX-Request": "true"}), repeat)
+        floor = median_ms(lambda: floor_client.get(f"/window/{self.floor_ids.big_request_id}"), repeat)
+        ratio = ours / floor
+        self.add(
+            Row(
+                f"Cost Codes for Update window, {self.scale.big_request_lines} lines",
+                ours,
+                floor,
+                "ms",
+                "time",
+                "<= 1.5x floor time",
+                ratio <= 1.5,
+            )
+        )
+
+    def jobs_tab_served(self) -> None:
+        if not shutil.which("wrk"):
+            self.add(
+                Row(
+                    "Jobs tab served (wrk)",
+                    0,
+                    None,
+                    "req/s",
+                    "rate",
+                    ">= 0.7x floor",
+                    None,
+                    "wrk is not installed: apt-get install wrk",
+                )
+            )
+            return
+        cookie = self.session_cookie(self.ids.approver_id)
+        seconds = 3 if self.quick else 10
+        servers = {
+            "gunicorn -w 2": lambda app, port: [
+                str(BIN / "gunicorn"),
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                app,
+            ],
+            "waitress": lambda app, port: [
+                str(BIN / "waitress-serve"),
+                "--threads",
+                "8",
+                f"--listen=127.0.0.1:{port}",
+                app,
+            ],
+        }
+        for name, command in servers.items():
+            ours = self._wrk(
+                command("wsgi:app", free_port()),
+                "/erp-integrations/jobs?filter=ready_to_update",
+                cookie,
+                seconds,
+            )
+            floor = self._wrk(
+                command("bench.floor_app:app", free_port()),
+                f"/ready-to-update/{self.floor_ids.company_id}",
+                None,
+                seconds,
+            )
+            self.add(
+                Row(
+                    f"Jobs tab, Ready to Update, {name}, wrk 8 connections {seconds}s",
+                    ours[0],
+                    floor[0],
+                    "req/s",
+                    "rate",
+                    ">= 0.7x floor req/s",
+                    ours[0] / floor[0] >= 0.7 and ours[1] == 0,
+                    f"errors {ours[1]}",
+                )
+            )
+
+    def _wrk(self, command: list[str], path: str, cookie: str | None, seconds: int) -> tuple[float, int]:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", " ".join(command)).group(1))
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            wait_for_port(port)
+            header = ["-H", f"Cookie: session={cookie}"] if cookie else []
+            output = subprocess.run(
+                ["wrk", "-t", "2", "-c", "8", "-d", f"{seconds}s", *header, f"http://127.0.0.1:{port}{path}"],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=seconds + 30,
+            ).stdout
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        return rate, int(errors.group(1)) if errors else 0
+
+    def refresh(self) -> None:
+        for label, project_id in (
+            ("empty project", self.ids.empty_project_id),
+            ("project already up to date", self.ids.up_to_date_project_id),
+        ):
+            ours = self._probe("refresh", project_id)
+            floor = self._probe("floor", project_id)
+            self.add(
+                Row(
+                    f"Refresh one project from {self.scale.standard_codes} company codes, {label}",
+                    ours["seconds"] * 1000,
+                    floor["seconds"] * 1000,
+                    "ms",
+                    "time",
+                    "<= 2x floor time, <= 150 MB peak RSS",
+                    ours["seconds"] <= 2 * floor["seconds"] and ours["peak_rss_mb"] <= 150,
+                    f"peak RSS {ours['peak_rss_mb']:.0f} MB (floor process {floor['peak_rss_mb']:.0f} MB)",
+                )
+            )
+
+    def _probe(self, what: str, project_id: int) -> dict:
+        """Run in a child process so its peak RSS is its own."""
+        # Each probe works on its own copy of the generated SQLite file (the floor always does).
+        copy = self.work / f"probe-{what}-{project_id}.sqlite"
+        shutil.copyfile(self.sqlite_path, copy)
+        url = f"sqlite:///{copy}" if self.db == "sqlite" else self.url
+        output = subprocess.run(
+            [sys.executable, "-m", "bench.probe", what, url, str(project_id), str(self.ids.pm_id), str(copy)],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if output.returncode != 0:
+            raise RuntimeError(output.stderr[-2000:])
+        result = json.loads(output.stdout.strip().splitlines()[-1])
+        copy.unlink(missing_ok=True)
+        return result
+
+    def sync_export(self) -> None:
+        output = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.probe",
+                "export",
+                self.url,
+                "0",
+                str(self.ids.approver_id),
+                str(self.work / "export-floor.sqlite"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
+        if output.returncode != 0:
+            raise RuntimeError(output.stderr[-3000:])
+        result = json.loads(output.stdout.strip().splitlines()[-1])
+        self.add(
+            Row(
+                f"Sync export of {result['lines']} approved lines to the reference ERP",
+                result["seconds"] * 1000,
+                result["floor_seconds"] * 1000,
+                "ms",
+                "time",
+                "<= 3x floor",
+                result["seconds"] <= 3 * result["floor_seconds"],
+                f"{result['in_erp']} lines in the ERP after",
+            )
+        )
+
+    def approval_to_erp(self) -> None:
+        output = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.probe",
+                "approval-to-erp",
+                self.url,
+                "0",
+                str(self.ids.approver_id),
+                "-",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if output.returncode != 0:
+            raise RuntimeError(output.stderr[-3000:])
+        result = json.loads(output.stdout.strip().splitlines()[-1])
+        self.add(
+            Row(
+                "Approval -> code present in the reference ERP, with Sync Now",
+                result["seconds"],
+                None,
+                "s",
+                "time",
+                "<= 5 s",
+                result["seconds"] <= 5 and result["present"],
+            )
+        )
+
+    def mixed_load(self) -> None:
+        from bench.mixed import run_mixed_load
+
+        seconds = 10 if self.quick else 60
+        result = run_mixed_load(self, seconds)
+        self.add(
+            Row(
+                f"Mixed load {seconds}s, gunicorn -w 2: Jobs tab reads + 20 approvals + 5 refreshes",
+                result["p50_ms"],
+                None,
+                "ms p50",
+                "time",
+                "0 errors, 0 lost updates",
+                result["errors"] == 0 and result["lost_updates"] == 0,
+                f"p99 {result['p99_ms']:.1f} ms, {result['reads']} reads, errors {result['errors']}, "
+                f"lost updates {result['lost_updates']}",
+            )
+        )
+
+    # ------------------------------------------------------------- report
+    def report(self) -> Path:
+        print()
+        print(f"{'figure':<78} {'ours':>12} {'floor':>12} {'ratio':>7}  target / met")
+        for row in self.rows:
+            floor = f"{row.floor:.2f}" if row.floor is not None else "-"
+            ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
+            met = {True: "met", False: "MISSED", None: "-"}[row.ok]
+            print(
+                f"{row.figure[:78]:<78} {row.ours:>9.2f} {row.unit:<3}{floor:>12} {ratio:>7}  {row.target} / {met}"
+                + (f"  ({row.note})" if row.note else "")
+            )
+        RESULTS.mkdir(exist_ok=True)
+        path = (
+            RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if self.quick else ''}-{self.db}.json"
+        )
+        path.write_text(
+            json.dumps(
+                {
+                    "quick": self.quick,
+                    "db": self.db,
+                    "scale": asdict(self.scale),
+                    "machine": platform.platform(),
+                    "cpus": os.cpu_count(),
+                    "rows": [{**asdict(row), "ratio": row.ratio} for row in self.rows],
+                },
+                indent=2,
+            )
+        )
+        return path
+
+
+FIGURES = [
+    "jobs_tab_in_process",
+    "update_window",
+    "jobs_tab_served",
+    "refresh",
+    "sync_export",
+    "approval_to_erp",
+    "mixed_load",
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--quick", action="store_true", help="a small company, short runs (under two minutes)"
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--only", action="append", choices=FIGURES, help="run only these figures")
+    args = parser.parse_args()
+    bench = Bench(args.quick, args.db)
+    failures = 0
+    try:
+        bench.build()
+        for name in args.only or FIGURES:
+            print(f"- {name}", flush=True)
+            try:
+                getattr(bench, name)()
+            except Exception as error:  # one broken figure must not hide the others
+                failures += 1
+                print(f"  {name} FAILED: {error!r}", flush=True)
+        path = bench.report()
+        print(f"\nwritten to {path.relative_to(ROOT)}")
+    finally:
+        bench.cleanup()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

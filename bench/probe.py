@@ -1,0 +1,284 @@
+"""One measurement in a child process, so that its peak RSS is its own.
+
+python -m bench.probe refresh|floor|export|approval-to-erp DATABASE_URL PROJECT_ID ACTOR_ID SCRATCH
+Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sqlite3
+import sys
+import time
+
+from sqlalchemy import insert, select
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _app(url: str):
+    from portal import create_app
+    from portal.config import Config
+
+    return create_app(Config, SQLALCHEMY_DATABASE_URI=url, HUEY_IMMEDIATE=True, RATELIMIT_ENABLED=False)
+
+
+def refresh(url: str, project_id: int, actor_id: int) -> dict:
+    from portal.services.refresh import refresh_project_cost_codes, start_project_refresh
+
+    from portal.extensions import db
+    from portal.models import Project, ProjectCostCode, User
+
+    app = _app(url)
+    with app.app_context():
+        project, actor = db.session.get(Project, project_id), db.session.get(User, actor_id)
+        started = time.perf_counter()
+        job = start_project_refresh(db.session, project, actor)
+        job = refresh_project_cost_codes(db.session, job.id)
+        seconds = time.perf_counter() - started
+        codes = db.session.scalar(select(db.func.count()).where(ProjectCostCode.project_id == project_id))
+        return {
+            "seconds": seconds,
+            "peak_rss_mb": peak_rss_mb(),
+            "status": job.status,
+            "codes": codes,
+            "added": job.added,
+        }
+
+
+def floor(scratch: str, project_id: int) -> dict:
+    """Raw sqlite3: read the company list, executemany the same rows into the project."""
+    connection = sqlite3.connect(scratch)
+    started = time.perf_counter()
+    company_id = connection.execute("SELECT company_id FROM projects WHERE id = ?", (project_id,)).fetchone()[
+        0
+    ]
+    rows = connection.execute(
+        "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? AND active "
+        "AND NOT archived",
+        (company_id,),
+    ).fetchall()
+    connection.execute("DELETE FROM project_cost_codes WHERE project_id = ?", (project_id,))
+    connection.executemany(
+        "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, active, "
+        "origin, not_in_company_list, created_at) VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
+        [(project_id, *row) for row in rows],
+    )
+    connection.commit()
+    seconds = time.perf_counter() - started
+    connection.close()
+    return {"seconds": seconds, "peak_rss_mb": peak_rss_mb(), "codes": len(rows)}
+
+
+def _seed_reference_erp(app, company) -> object:
+    """The reference ERP as the bench company's ERP: its cost types, its list, every job."""
+    from portal.erp import reference
+    from portal.extensions import db
+    from portal.models import Project, StandardCostCode
+
+    erp = reference.ReferenceErp(app.config["ERP_DATABASE_URL"])
+    erp.ensure_company(company.slug, company.erp_system)
+    with erp.begin() as connection:
+        connection.execute(
+            reference.standard_cost_codes.delete().where(
+                reference.standard_cost_codes.c.company == company.slug
+            )
+        )
+        connection.execute(
+            insert(reference.standard_cost_codes),
+            [
+                {
+                    "company": company.slug,
+                    "code": code,
+                    "description": description,
+                    "division": division,
+                    "active": True,
+                }
+                for code, description, division in db.session.execute(
+                    select(
+                        StandardCostCode.code, StandardCostCode.description, StandardCostCode.division
+                    ).where(StandardCostCode.company_id == company.id)
+                )
+            ],
+        )
+        existing = set(
+            connection.scalars(
+                select(reference.jobs.c.number).where(reference.jobs.c.company == company.slug)
+            )
+        )
+        rows = [
+            {"company": company.slug, "number": number, "name": name}
+            for number, name in db.session.execute(
+                select(Project.erp_job_number, Project.name).where(Project.company_id == company.id)
+            )
+            if number not in existing
+        ]
+        if rows:
+            connection.execute(insert(reference.jobs), rows)
+    return erp
+
+
+def export(url: str, actor_id: int, scratch: str) -> dict:
+    from portal.erp.connectors import connector_for
+    from portal.services.approvals import approve_requested_updates
+    from portal.services.sync import export_approved_updates
+
+    from portal.erp import reference
+    from portal.extensions import db
+    from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User
+
+    app = _app(url)
+    with app.app_context():
+        actor = db.session.get(User, actor_id)
+        company = db.session.get(Company, actor.company_id)
+        company.requester_may_not_approve = False
+        db.session.commit()
+        target = 10_000 if os.environ.get("BENCH_QUICK") != "1" else 2_000
+        approved = 0
+        for request_id, size in db.session.execute(
+            select(CostCodeUpdateRequest.id, db.func.count(UpdateRequestLine.id))
+            .join(UpdateRequestLine)
+            .where(CostCodeUpdateRequest.status == "requested")
+            .group_by(CostCodeUpdateRequest.id)
+            .having(db.func.count(UpdateRequestLine.id) < 2000)
+            .order_by(CostCodeUpdateRequest.id)
+        ).all():
+            if approved >= target:
+                break
+            approve_requested_updates(db.session, request_id, actor, company_id=company.id)
+            approved += size
+        erp = _seed_reference_erp(app, company)
+        lines = [
+            tuple(row)
+            for row in db.session.execute(
+                select(
+                    CostCodeUpdateRequest.project_id,
+                    UpdateRequestLine.code,
+                    UpdateRequestLine.description,
+                    UpdateRequestLine.division,
+                    UpdateRequestLine.cost_type_code,
+                )
+                .join(CostCodeUpdateRequest)
+                .where(CostCodeUpdateRequest.status == "approved")
+            )
+        ]
+        connector = connector_for(company, app.config)
+        started = time.perf_counter()
+        export_approved_updates(db.session, company.id, connector=connector)
+        seconds = time.perf_counter() - started
+        with erp.begin() as connection:
+            in_erp = connection.scalar(
+                select(db.func.count())
+                .select_from(reference.job_cost_code_types)
+                .where(reference.job_cost_code_types.c.company == company.slug)
+            )
+
+    # The floor: the same lines, executemany'd into the same two ERP tables of a fresh ERP database.
+    floor_erp = reference.ReferenceErp(f"sqlite:///{scratch}")
+    floor_erp.ensure_company("floor", "sage100c")
+    floor_erp.dispose()
+    connection = sqlite3.connect(scratch)
+    started = time.perf_counter()
+    connection.executemany(
+        "INSERT OR IGNORE INTO erp_job_cost_codes (company, job, code, description, division) VALUES "
+        "('floor', ?, ?, ?, ?)",
+        [(str(project), code, text, division) for project, code, text, division, _ in lines],
+    )
+    connection.executemany(
+        "INSERT OR IGNORE INTO erp_job_cost_code_types (company, job, code, cost_type) VALUES ('floor', ?, ?, ?)",
+        [(str(project), code, cost_type) for project, code, _, _, cost_type in lines],
+    )
+    connection.commit()
+    floor_seconds = time.perf_counter() - started
+    connection.close()
+    return {
+        "seconds": seconds,
+        "floor_seconds": floor_seconds,
+        "lines": len(lines),
+        "in_erp": in_erp,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def approval_to_erp(url: str, actor_id: int) -> dict:
+    """Update clicked -> Sync Now clicked -> the code is on the ERP job, through the web app."""
+    from flask import url_for
+    from flask.sessions import SecureCookieSessionInterface
+    from itsdangerous import URLSafeTimedSerializer
+
+    from portal.erp import reference
+    from portal.extensions import db
+    from portal.models import Company, CostCodeUpdateRequest, Project, UpdateRequestLine, User
+
+    app = _app(url)
+    with app.app_context():
+        actor = db.session.get(User, actor_id)
+        company = db.session.get(Company, actor.company_id)
+        company.requester_may_not_approve = False
+        db.session.commit()
+        _seed_reference_erp(app, company)
+        request = db.session.scalar(
+            select(CostCodeUpdateRequest)
+            .where(CostCodeUpdateRequest.status == "requested")
+            .order_by(CostCodeUpdateRequest.id.desc())
+            .offset(1)
+            .limit(1)
+        )
+        line = db.session.scalar(
+            select(UpdateRequestLine).where(UpdateRequestLine.request_id == request.id).limit(1)
+        )
+        job = db.session.get(Project, request.project_id).erp_job_number
+        raw_token = "bench-csrf-token"
+        session = {
+            "_user_id": actor.get_id(),
+            "_fresh": True,
+            "login_at": time.time(),
+            "csrf_token": raw_token,
+        }
+        client = app.test_client()
+        client.set_cookie(
+            "session", SecureCookieSessionInterface().get_signing_serializer(app).dumps(session)
+        )
+        token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw_token)
+        with app.test_request_context():
+            approve_url = url_for("erp_integrations.approve_request", request_id=request.id)
+            sync_url = url_for("erp_integrations.sync_now")
+        erp = reference.ReferenceErp(app.config["ERP_DATABASE_URL"])
+        started = time.perf_counter()
+        approved = client.post(approve_url, data={"csrf_token": token}, headers={"HX-Request": "true"})
+        synced = client.post(sync_url, data={"csrf_token": token}, headers={"HX-Request": "true"})
+        present = False
+        while time.perf_counter() - started < 60 and not present:
+            present = any(code == line.code for code, _, _ in erp.list_job_codes(company.slug, job))
+            if not present:
+                time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        return {
+            "seconds": seconds,
+            "present": present,
+            "approve_status": approved.status_code,
+            "sync_status": synced.status_code,
+        }
+
+
+def main() -> None:
+    what, url, project_id, actor_id, scratch = sys.argv[1:6]
+    if what == "refresh":
+        result = refresh(url, int(project_id), int(actor_id))
+    elif what == "floor":
+        result = floor(scratch, int(project_id))
+    elif what == "export":
+        result = export(url, int(actor_id), scratch)
+    elif what == "approval-to-erp":
+        result = approval_to_erp(url, int(actor_id))
+    else:
+        raise SystemExit(f"unknown probe {what}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+"""Company Admin forms. Choice values are the level numbers; labels are the level names."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
+
+from portal.models import Level
+from portal.services.audit_log import AuditFilter, AuditFilterChoices
+
+LEVEL_CHOICES = [SelectChoice(str(int(level)), level.label) for level in Level]
+
+
+def _level_field(label: str) -> SelectField:
+    return SelectField(label, choices=LEVEL_CHOICES, coerce=int, validators=[InputRequired()])
+
+
+class AddUserForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(
+        "Initial password", validators=[DataRequired(), Length(max=200)],
+        description="At least 8 characters. Give it to the user in person.",
+    )
+    erp_integrations_level = _level_field("ERP Integrations")
+    company_admin_level = _level_field("Company Admin")
+    submit = SubmitField("Add user")
+
+
+class ToolLevelsForm(FlaskForm):
+    erp_integrations_level = _level_field("ERP Integrations")
+    company_admin_level = _level_field("Company Admin")
+    submit = SubmitField("Save tool levels")
+
+
+# The one-button switches carry what the button means, so an empty or replayed-empty post
+# changes nothing instead of flipping a state.
+class PrivilegeForm(FlaskForm):
+    granted = HiddenField(validators=[AnyOf(("yes", "no"))])
+
+
+class UserStatusForm(FlaskForm):
+    active = HiddenField(validators=[AnyOf(("yes", "no"))])
+
+
+class ArchiveForm(FlaskForm):
+    archived = HiddenField(validators=[AnyOf(("yes", "no"))])
+
+
+class ProjectLevelsForm(FlaskForm):
+    """One select per project, named `project-<id>`; built from the posted names."""
+
+    submit = SubmitField("Save project levels")
+
+    def project_levels(self, formdata: MultiDict) -> dict[int, Level]:
+        """The posted levels by project id; ValueError names the field when one is not a level."""
+        levels: dict[int, Level] = {}
+        for name, value in formdata.items():
+            if not name.startswith("project-"):
+                continue
+            try:
+                project_id = int(name.removeprefix("project-"))
+                levels[project_id] = Level(int(value))
+            except ValueError:
+                raise ValueError(f'"{value}" is not a permission level for project field {name}.')
+        if not levels:
+            raise ValueError("No project levels were sent; nothing was changed.")
+        return levels
+
+
+def _parse_date(value: str, label: str, errors: list[str]) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.append(f'{label} date "{value[:40]}" is not a date; use the form YYYY-MM-DD.')
+        return None
+
+
+def _parse_choice(value: str, choices: list, label: str, errors: list[str]):
+    if not value:
+        return None
+    known = {str(key): key for key, _ in choices}
+    if value not in known:
+        errors.append(f'{label} "{value[:40]}" is not one of the choices.')
+        return None
+    return known[value]
+
+
+def audit_filter_from(args: MultiDict, choices: AuditFilterChoices) -> tuple[AuditFilter, list[str]]:
+    """The Audit Log filter from the query string, and a message for each bad value."""
+    errors: list[str] = []
+    date_from = _parse_date(args.get("from", "").strip(), "From", errors)
+    date_to = _parse_date(args.get("to", "").strip(), "To", errors)
+    if date_from and date_to and date_from > date_to:
+        errors.append(f"The From date {date_from} is after the To date {date_to}.")
+    audit_filter = AuditFilter(
+        actor_id=_parse_choice(args.get("user", ""), choices.users, "User", errors),
+        action=_parse_choice(args.get("action", ""), [(a, a) for a in choices.actions], "Action", errors),
+        project_id=_parse_choice(args.get("project", ""), choices.projects, "Project", errors),
+        date_from=date_from,
+        date_to=date_to,
+    )
+    return audit_filter, errors

@@ -1,0 +1,147 @@
+"""The project side of cost code updates: Cost Codes from Company, cost type boxes, Send to ERP."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from portal.auth.permissions import project_tool_required
+from portal.extensions import db
+from portal.models import CostCodeUpdateRequest, Level, Project, ProjectCostCode
+from portal.project_admin import bp
+from portal.project_admin.forms import FormError, company_code_selections, cost_type_choice
+from portal.services import NotFound, ServiceError
+from portal.services.project_cost_codes import (
+    add_company_codes_to_project,
+    add_cost_types_to_code,
+    company_codes_query,
+    group_by_division,
+    latest_update_request,
+    remove_unsent_cost_type,
+    request_line_count,
+    send_updates_to_erp,
+    unsent_count,
+)
+from portal.web import (
+    error_response,
+    is_htmx,
+    paginate,
+    render_page_or_partial,
+    requested_page,
+)
+
+COST_CODE_PATH = "/<int:project_id>/admin/work-breakdown-structure/segments/cost-code"
+NEEDS_ADMIN = f"You need {Level.ADMIN.label} on this project's Admin tool."
+
+
+@dataclass
+class UpdateRequestState:
+    """What the Cost Code page and the project page say about the project's cost code updates."""
+
+    request: CostCodeUpdateRequest | None
+    line_count: int
+    unsent: int
+    may_change: bool
+
+    @property
+    def send_refusal(self) -> str | None:
+        if not self.may_change:
+            return NEEDS_ADMIN
+        if not self.unsent:
+            return "Nothing new to send: add cost codes or cost types first."
+        return None
+
+
+@bp.app_template_global()
+def update_request_state(project: Project) -> UpdateRequestState:
+    update_request = latest_update_request(db.session, project)
+    return UpdateRequestState(
+        request=update_request,
+        line_count=request_line_count(db.session, update_request) if update_request else 0,
+        unsent=unsent_count(db.session, project),
+        may_change=current_user.project_level(project.id) >= Level.ADMIN,
+    )
+
+
+def _company_codes_page(project: Project, posted: MultiDict, status: int = 200):
+    # A refused Add shows the list the user was looking at (its search and page ride along in
+    # the form, as htmx may have changed them since the page loaded), with their ticks kept.
+    search = (posted.get("list_q") or request.args.get("q", "")).strip()[:100]
+    # Paged: a company list can hold tens of thousands of codes.
+    page = paginate(
+        company_codes_query(project, search),
+        page=requested_page(posted["list_page"]) if "list_page" in posted else None,
+    )
+    body = render_page_or_partial(
+        "project_admin/cost_codes_from_company.html", "project_admin/_company_code_list.html",
+        project=project, search=search, posted=posted, page=page,
+        divisions=group_by_division(page.items), cost_types=project.company.cost_types,
+    )
+    return body, status
+
+
+@bp.route(f"{COST_CODE_PATH}/from-company/")
+@project_tool_required(Level.ADMIN)
+def cost_codes_from_company(project):
+    return _company_codes_page(project, MultiDict())
+
+
+@bp.route(f"{COST_CODE_PATH}/from-company/", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def add_cost_codes_from_company(project):
+    try:
+        result = add_company_codes_to_project(
+            db.session, project, current_user, company_code_selections(request.form)
+        )
+    except (FormError, ServiceError) as error:
+        flash(str(error), "error")
+        return _company_codes_page(project, request.form, status=422)
+    if result.added:
+        count = len(result.added)
+        flash(f"Added {count} cost code{'s' if count != 1 else ''}: {', '.join(result.added)}. "
+              "Send to ERP when you are ready for accounting to approve them.", "success")
+    if result.skipped:
+        flash(f"Skipped (already on the project): {', '.join(result.skipped)}.", "warning")
+    if result.refused:
+        flash(f"Not added: {'; '.join(result.refused)}.", "error")
+    return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+
+
+@bp.route(f"{COST_CODE_PATH}/send-to-erp", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def send_to_erp(project):
+    try:
+        update_request = send_updates_to_erp(db.session, project, current_user)
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        lines = len(update_request.lines)
+        flash(f"Sent to ERP: {lines} line{'s' if lines != 1 else ''} wait for approval in "
+              "ERP Integrations.", "success")
+    return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+
+
+@bp.route(f"{COST_CODE_PATH}/cost-types", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def assign_cost_type(project):
+    """A cost type box of the Cost Code table: ticking adds the cost type, unticking removes an
+    unsent one. Answers the code's row and the refreshed actions (Send to ERP may come alive)."""
+    try:
+        cost_code_id, cost_type_id, ticked = cost_type_choice(request.form)
+        if ticked:
+            add_cost_types_to_code(db.session, project, current_user, cost_code_id, {cost_type_id})
+        else:
+            remove_unsent_cost_type(db.session, project, current_user, cost_code_id, cost_type_id)
+    except NotFound as error:
+        return error_response(404, str(error))
+    except (FormError, ServiceError) as error:
+        return error_response(422, str(error))
+    if not is_htmx():
+        return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+    return render_template(
+        "project_admin/_cost_code_row_changed.html", project=project,
+        cost_code=db.session.get(ProjectCostCode, cost_code_id),
+        cost_types=project.company.cost_types, admin_level=current_user.project_level(project.id),
+    )
