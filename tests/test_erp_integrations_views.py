@@ -281,7 +281,7 @@ def test_second_update_sees_who_approved_and_when(client, auth):
     assert events("cost_code_update.approve") == 1
 
 
-@pytest.mark.parametrize("data", [{}, {"seen_lines": "four"}, {"seen_lines": "-1"}])
+@pytest.mark.parametrize("data", [{"seen_lines": "four"}, {"seen_lines": "-1"}, {"seen_lines": "1e9"}])
 def test_tampered_update_form_gets_a_clear_message_and_changes_nothing(client, auth, data):
     auth.login_as("approver")
     request = waiting_request()
@@ -463,3 +463,12 @@ def test_harbor_point_approver_updates_a_sage_300_request(client, auth):
     db.session.expire_all()
     assert request.status == "approved"
     assert 'Ready to Update <span class="count">2</span>' in response.get_data(as_text=True)
+
+
+def test_update_as_a_one_button_post_approves_the_request_as_it_is(client, auth):
+    auth.login_as("approver")
+    request = waiting_request()
+    response = client.htmx_post(update_url(request))
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert request.status == "approved" and events("cost_code_update.approve") == 1

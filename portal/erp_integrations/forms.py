@@ -1,14 +1,15 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.services.approvals import REASON_MAX_LENGTH
 
 
 class UpdateForm(FlaskForm):
-    """Update (approve): carries how many lines the approver was shown, so only those are approved."""
+    """Update (approve). The page sends how many lines it showed, so lines added to the request
+    since then are not approved unseen; a one-button POST without it approves the request as is."""
 
-    seen_lines = IntegerField(validators=[InputRequired(), NumberRange(min=0, max=100_000)])
+    seen_lines = IntegerField(validators=[Optional(), NumberRange(min=0, max=100_000)])
     submit = SubmitField("Update")
 
 

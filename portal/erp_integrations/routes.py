@@ -135,7 +135,8 @@ def requested_updates(request_id: int):
 
 @bp.route("/requests/<int:request_id>/update", methods=["POST"])
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
-def update(request_id: int):
+def approve_request(request_id: int):
+    """Update: approve the request for export at the next data sync."""
     update_request = _company_request_or_404(request_id)
     _require_approver(update_request)
     form = UpdateForm()
