@@ -21,6 +21,7 @@ from portal.erp_integrations.jobs import (
     counts_query,
     rows_query,
 )
+from portal.erp_integrations.window import requested_line_rows
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, Level
 from portal.services import NotFound, PermissionDenied, ServiceError
@@ -30,6 +31,7 @@ from portal.services.approvals import (
     approve_requested_updates,
     decided_message,
     get_request,
+    line_count,
     reject_requested_updates,
     requested_update_lines,
     waiting_request_count,
@@ -124,12 +126,15 @@ def jobs():
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def requested_updates(request_id: int):
     update_request = _company_request_or_404(request_id)
+    lines = requested_update_lines(db.session, update_request.id)
+    cost_types = current_user.company.cost_types
     return render_page_or_partial(
         "erp_integrations/requested_updates.html",
         "erp_integrations/_cost_codes_for_update.html",
         update_request=update_request,
-        lines=requested_update_lines(db.session, update_request),
-        cost_types=current_user.company.cost_types,
+        line_count=len(lines),
+        line_rows=requested_line_rows(lines, cost_types),
+        cost_types=cost_types,
     )
 
 
@@ -153,7 +158,13 @@ def approve_request(request_id: int):
 
 
 def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, error: str | None) -> dict:
-    return {"update_request": update_request, "form": form, "error": error, "search": _search()}
+    return {
+        "update_request": update_request,
+        "line_count": line_count(db.session, update_request.id),
+        "form": form,
+        "error": error,
+        "search": _search(),
+    }
 
 
 def _waiting_request_or_refusal(request_id: int) -> CostCodeUpdateRequest:

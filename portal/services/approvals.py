@@ -6,9 +6,10 @@ them, so approving never talks to the ERP itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.models import (
     Company,
@@ -77,11 +78,11 @@ def decided_message(request: CostCodeUpdateRequest) -> str:
 
 
 def get_request(session: Session, request_id: int, *, company_id: int) -> CostCodeUpdateRequest:
-    """A request of the company, with its lines; another company's id is NotFound."""
-    request = session.scalar(
-        select(CostCodeUpdateRequest)
-        .where(CostCodeUpdateRequest.id == request_id)
-        .options(selectinload(CostCodeUpdateRequest.lines))
+    """A request of the company (its lines load when asked for); another company's id is NotFound."""
+    request = session.get(
+        CostCodeUpdateRequest,
+        request_id,
+        options=[joinedload(CostCodeUpdateRequest.project), joinedload(CostCodeUpdateRequest.requested_by)],
     )
     if request is None or request.company_id != company_id:
         raise NotFound("That cost code update request does not exist, or it is not part of your company.")
@@ -248,32 +249,51 @@ def waiting_request_count(session: Session, company_id: int) -> int:
     ) or 0
 
 
-@dataclass(frozen=True)
-class LineView:
-    line: UpdateRequestLine
-    checked: frozenset[str]  # cost type codes ticked: the line's own and those already in the ERP
-    exported: frozenset[str]
+def line_count(session: Session, request_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(UpdateRequestLine).where(UpdateRequestLine.request_id == request_id)
+    ) or 0
 
 
-def requested_update_lines(session: Session, request: CostCodeUpdateRequest) -> list[LineView]:
-    """The lines as the Cost Codes for Update window shows them, with each code's ERP cost types."""
-    cost_code_ids = {line.project_cost_code_id for line in request.lines}
-    exported: dict[int, set[str]] = {code_id: set() for code_id in cost_code_ids}
-    rows = session.execute(
+class RequestedLine(NamedTuple):
+    code: str
+    description: str
+    cost_type_code: str
+    change: str  # new_code | new_cost_type
+    exported: frozenset[str]  # cost type codes the code already has in the ERP
+
+
+def requested_update_lines(session: Session, request_id: int) -> list[RequestedLine]:
+    """The lines as the Cost Codes for Update window shows them, with each code's ERP cost types.
+
+    Plain rows through the session's connection, not ORM objects: a request may hold thousands
+    of lines and the window must open about as fast as a bare table of them.
+    """
+    connection = session.connection()
+    exported: dict[int, set[str]] = {}
+    for code_id, cost_type_code in connection.execute(
         select(CostTypeAssignment.project_cost_code_id, CostType.code)
         .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
         .where(
-            CostTypeAssignment.project_cost_code_id.in_(cost_code_ids),
             CostTypeAssignment.erp_state == "exported",
+            CostTypeAssignment.project_cost_code_id.in_(
+                select(UpdateRequestLine.project_cost_code_id).where(
+                    UpdateRequestLine.request_id == request_id
+                )
+            ),
         )
-    )
-    for code_id, cost_type_code in rows:
-        exported[code_id].add(cost_type_code)
+    ):
+        exported.setdefault(code_id, set()).add(cost_type_code)
+    frozen = {code_id: frozenset(types) for code_id, types in exported.items()}
+    none: frozenset[str] = frozenset()
     return [
-        LineView(
-            line=line,
-            checked=frozenset(exported[line.project_cost_code_id] | {line.cost_type_code}),
-            exported=frozenset(exported[line.project_cost_code_id]),
+        RequestedLine(code, description, cost_type_code, change, frozen.get(code_id, none))
+        for code, description, cost_type_code, change, code_id in connection.execute(
+            select(
+                UpdateRequestLine.code, UpdateRequestLine.description, UpdateRequestLine.cost_type_code,
+                UpdateRequestLine.change, UpdateRequestLine.project_cost_code_id,
+            )
+            .where(UpdateRequestLine.request_id == request_id)
+            .order_by(UpdateRequestLine.code, UpdateRequestLine.cost_type_code)
         )
-        for line in request.lines
     ]
