@@ -204,7 +204,8 @@ def seed_approval_demo(session: Session) -> None:
     """Per company: three requests by the pm waiting for approval, and a few commitments.
 
     Each request asks for new codes (with their cost type) and for one code the ERP job already
-    has to gain another cost type, so both kinds of line show in Cost Codes for Update.
+    has to gain another cost type, so both kinds of line show in Cost Codes for Update. Like the
+    rest of the demo data they are recorded by the "demo.seed" event, not as user actions.
     """
     for company in session.scalars(select(Company).order_by(Company.id)):
         pm = session.scalar(
@@ -265,11 +266,6 @@ def _seed_update_request(session: Session, company: Company, project: Project, p
             code=cost_code.code, description=cost_code.description, division=cost_code.division,
             cost_type_code=assignment.cost_type.code, change=change, export_state="pending",
         ))
-    record_event(
-        session, company_id=company.id, actor=pm, action="cost_code_update.request",
-        object_type="cost_code_update_request", object_id=request.id, object_label=project.label,
-        project_id=project.id, details={"lines": len(pairs)},
-    )
 
 
 def _seed_commitments(session: Session, company: Company, projects: list[Project]) -> None:

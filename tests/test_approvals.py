@@ -257,14 +257,6 @@ def test_a_request_no_longer_waiting_gets_a_clear_message(app):
 
 def test_every_request_approval_and_rejection_writes_an_audit_event(app):
     company = company_by_slug("ridgeline")
-    requested = db.session.scalars(
-        select(AuditEvent).where(
-            AuditEvent.company_id == company.id, AuditEvent.action == "cost_code_update.request"
-        )
-    ).all()
-    assert len(requested) == 3 and {event.actor_name for event in requested} == {
-        "Project Manager (Ridgeline)"
-    }
     first, second = db.session.scalars(
         select(CostCodeUpdateRequest)
         .where(CostCodeUpdateRequest.company_id == company.id, CostCodeUpdateRequest.status == "requested")
@@ -361,3 +353,46 @@ def test_demo_data_has_three_requests_ready_to_update(app, slug):
         assert 3 <= len(request.lines) <= 8
         assert {line.change for line in request.lines} == {"new_code", "new_cost_type"}
         assert assignment_states(request) == {"requested"}
+
+
+# --- The whole path with the project side: Send to ERP, then Update or Reject ---
+
+
+def _send_labor_for_an_exported_material_code():
+    from portal.services.project_cost_codes import add_cost_types_to_code, send_updates_to_erp
+
+    project = first_project()
+    pm = user_by_email("pm@ridgeline.test")
+    labor = db.session.scalar(
+        select(CostType).where(CostType.company_id == project.company_id, CostType.code == "2")
+    )
+    cost_code = next(c for c in project.cost_codes if c.assignments[0].cost_type.code == "1")
+    add_cost_types_to_code(db.session, project, pm, cost_code.id, {labor.id})
+    return cost_code, send_updates_to_erp(db.session, project, pm)
+
+
+def test_rule_3_sent_from_the_project_and_approved_both_cost_types_stay_tied(app):
+    cost_code, request = _send_labor_for_an_exported_material_code()
+    assert [(line.code, line.cost_type_code, line.change) for line in request.lines] == [
+        (cost_code.code, "2", "new_cost_type")
+    ]
+    approve("approver@ridgeline.test", request)
+    db.session.expire_all()
+    assert {(a.cost_type.code, a.erp_state) for a in cost_code.assignments} == {
+        ("1", "exported"),
+        ("2", "approved"),
+    }
+    assert events("cost_code_update.request") == events("cost_code_update.approve") == 1
+
+
+def test_rejected_codes_can_be_sent_again_from_the_project(app):
+    from portal.services.project_cost_codes import send_updates_to_erp, unsent_count
+
+    cost_code, request = _send_labor_for_an_exported_material_code()
+    reject("approver@ridgeline.test", request, "Labor belongs on 1020.000")
+    db.session.expire_all()
+    project = first_project()
+    assert unsent_count(db.session, project) == 1
+    again = send_updates_to_erp(db.session, project, user_by_email("pm@ridgeline.test"))
+    assert again.id != request.id and again.status == "requested"
+    assert events("cost_code_update.request") == 2 and events("cost_code_update.reject") == 1
