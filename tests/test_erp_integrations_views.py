@@ -472,3 +472,16 @@ def test_update_as_a_one_button_post_approves_the_request_as_it_is(client, auth)
     assert response.status_code == 200
     db.session.expire_all()
     assert request.status == "approved" and events("cost_code_update.approve") == 1
+
+
+def test_rejection_reason_shows_on_the_project_and_its_codes_are_editable_again(client, auth):
+    auth.login_as("approver")
+    request = waiting_request()
+    client.htmx_post(reject_url(request), {"reason": "Use 2 Labor, not 5 Other."})
+    auth.login_as("pm")
+    _fresh_request_state()
+    url = f"/projects/{request.project_id}/admin/work-breakdown-structure/segments/cost-code/"
+    html = client.get(url).get_data(as_text=True)
+    assert "Rejected by Accounting Approver (Ridgeline)" in html
+    assert "Use 2 Labor, not 5 Other." in html
+    assert "Send to ERP" in html
