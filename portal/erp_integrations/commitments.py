@@ -1,7 +1,7 @@
 """ERP Integrations → Commitments: contracts and change orders waiting to be exported."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import contains_eager
@@ -9,7 +9,7 @@ from sqlalchemy.orm import contains_eager
 from portal.auth.permissions import company_tool_required, deny
 from portal.erp_integrations import bp
 from portal.erp_integrations.forms import ExportCommitmentForm
-from portal.erp_integrations.routes import INCOMPLETE_FORM, service_error_response
+from portal.erp_integrations.routes import INCOMPLETE_FORM, search_text, service_error_response
 from portal.extensions import db
 from portal.models import Commitment, CompanyTool, Level, Project
 from portal.services import NotFound, ServiceError
@@ -22,10 +22,6 @@ from portal.services.commitments import (
 from portal.web import error_response, is_htmx, paginate, render_page_or_partial
 
 LISTED = ("ready", "export_requested", "failed")
-
-
-def _search() -> str:
-    return request.args.get("q", "").strip()[:100]
 
 
 def _commitments_context(search: str) -> dict:
@@ -56,7 +52,7 @@ def _commitments_context(search: str) -> dict:
 def commitments():
     return render_page_or_partial(
         "erp_integrations/commitments.html", "erp_integrations/_commitments_table.html",
-        **_commitments_context(_search()),
+        **_commitments_context(search_text()),
     )
 
 
@@ -83,7 +79,7 @@ def export_commitment(commitment_id: int):
     )
     if not is_htmx():
         flash(message, "success")
-        return redirect(url_for("erp_integrations.commitments", q=_search() or None))
+        return redirect(url_for("erp_integrations.commitments", q=search_text() or None))
     return render_template(
-        "erp_integrations/_commitments_response.html", **_commitments_context(_search()), message=message
+        "erp_integrations/_commitments_response.html", **_commitments_context(search_text()), message=message
     )

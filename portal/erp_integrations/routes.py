@@ -31,11 +31,11 @@ from portal.services.approvals import (
     approve_requested_updates,
     decided_message,
     get_request,
-    line_count,
     reject_requested_updates,
     requested_update_lines,
     waiting_request_count,
 )
+from portal.services.project_cost_codes import request_line_count
 from portal.web import error_response, is_htmx, paginate, render_page_or_partial
 
 INCOMPLETE_FORM = "The form was incomplete or changed on the way: reload the page and try again."
@@ -64,7 +64,7 @@ def _requested_filter() -> str:
     return key if key in FILTER_KEYS else DEFAULT_FILTER
 
 
-def _search() -> str:
+def search_text() -> str:
     return request.args.get("q", "").strip()[:100]
 
 
@@ -101,10 +101,10 @@ def _after_decision(message: str, close_modal: bool = False):
     """The Ready to Update panel without the request, the header badge and the message."""
     if not is_htmx():
         flash(message, "success")
-        return redirect(url_for("erp_integrations.jobs", filter="ready_to_update", q=_search() or None))
+        return redirect(url_for("erp_integrations.jobs", filter="ready_to_update", q=search_text() or None))
     return render_template(
         "erp_integrations/_decision_response.html",
-        **_jobs_context("ready_to_update", _search()),
+        **_jobs_context("ready_to_update", search_text()),
         message=message,
         close_modal=close_modal,
     )
@@ -113,7 +113,7 @@ def _after_decision(message: str, close_modal: bool = False):
 @bp.route("/jobs")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def jobs():
-    context = _jobs_context(_requested_filter(), _search())
+    context = _jobs_context(_requested_filter(), search_text())
     # Search and paging replace only the table, so the search box keeps focus while typing.
     if is_htmx() and request.headers.get("HX-Target") == "jobs-table":
         return render_template("erp_integrations/_jobs_table.html", **context)
@@ -160,10 +160,10 @@ def approve_request(request_id: int):
 def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, error: str | None) -> dict:
     return {
         "update_request": update_request,
-        "line_count": line_count(db.session, update_request.id),
+        "line_count": request_line_count(db.session, update_request),
         "form": form,
         "error": error,
-        "search": _search(),
+        "search": search_text(),
     }
 
 

@@ -249,12 +249,6 @@ def waiting_request_count(session: Session, company_id: int) -> int:
     ) or 0
 
 
-def line_count(session: Session, request_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(UpdateRequestLine).where(UpdateRequestLine.request_id == request_id)
-    ) or 0
-
-
 class RequestedLine(NamedTuple):
     code: str
     description: str
