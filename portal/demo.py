@@ -1,11 +1,16 @@
 """Demo data: two companies, one per ERP system, so both help articles can be walked through."""
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import hash_password
 from portal.models import (
+    Commitment,
     Company,
+    CostCodeUpdateRequest,
     CostType,
     CostTypeAssignment,
     Level,
@@ -13,6 +18,7 @@ from portal.models import (
     ProjectCostCode,
     ProjectPermission,
     StandardCostCode,
+    UpdateRequestLine,
     User,
     utcnow,
 )
@@ -185,4 +191,94 @@ def seed_demo(session: Session) -> list[User]:
             domain="harborpoint.test", erp_system="sage300cre", cost_types=SAGE300_CATEGORIES,
             projects=HARBOR_POINT_PROJECTS, password_hash=password_hash,
         )
+        seed_approval_demo(session)
     return users
+
+
+# --- Approver side: cost code update requests waiting in Ready to Update, and commitments. ---
+
+REQUESTED_PROJECTS = (1, 2, 3)  # by project number order; the first project is left without one
+
+
+def seed_approval_demo(session: Session) -> None:
+    """Per company: three requests by the pm waiting for approval, and a few commitments.
+
+    Each request asks for new codes (with their cost type) and for one code the ERP job already
+    has to gain another cost type, so both kinds of line show in Cost Codes for Update. Like the
+    rest of the demo data they are recorded by the "demo.seed" event, not as user actions.
+    """
+    for company in session.scalars(select(Company).order_by(Company.id)):
+        pm = session.scalar(
+            select(User).where(User.company_id == company.id, User.email.startswith("pm@"))
+        )
+        types = list(company.cost_types)
+        projects = list(
+            session.scalars(
+                select(Project).where(Project.company_id == company.id).order_by(Project.number)
+            )
+        )
+        standard_codes = list(
+            session.scalars(
+                select(StandardCostCode)
+                .where(StandardCostCode.company_id == company.id, StandardCostCode.archived.is_(False))
+                .order_by(StandardCostCode.id)  # list order: division by division
+            )
+        )
+        for age, index in enumerate(REQUESTED_PROJECTS):
+            _seed_update_request(
+                session, company, projects[index], pm, types, standard_codes,
+                new_codes=3 + age, requested_at=utcnow() - timedelta(hours=26 - 5 * age),
+            )
+        _seed_commitments(session, company, projects)
+
+
+def _seed_update_request(session: Session, company: Company, project: Project, pm: User,
+                         types: list[CostType], standard_codes: list[StandardCostCode], *,
+                         new_codes: int, requested_at) -> None:  # noqa: ANN001
+    request = CostCodeUpdateRequest(
+        company_id=company.id, project_id=project.id, requested_by_id=pm.id,
+        requested_at=requested_at, status="requested",
+    )
+    session.add(request)
+    have = {cost_code.code for cost_code in project.cost_codes}
+    added = [standard for standard in standard_codes if standard.code not in have][:new_codes]
+    pairs: list[tuple[ProjectCostCode, CostTypeAssignment, str]] = []
+    for number, standard in enumerate(added):
+        cost_code = ProjectCostCode(
+            project_id=project.id, standard_cost_code_id=standard.id, code=standard.code,
+            description=standard.description, division=standard.division, origin="company",
+        )
+        assignment = CostTypeAssignment(cost_type=types[number % 2], erp_state="requested")
+        cost_code.assignments.append(assignment)
+        session.add(cost_code)
+        pairs.append((cost_code, assignment, "new_code"))
+    # A code already on the ERP job with one cost type gains another: both stay tied to it.
+    existing = project.cost_codes[0]
+    has = {assignment.cost_type_id for assignment in existing.assignments}
+    other = next(cost_type for cost_type in reversed(types) if cost_type.id not in has)
+    gained = CostTypeAssignment(cost_type=other, erp_state="requested")
+    existing.assignments.append(gained)
+    pairs.append((existing, gained, "new_cost_type"))
+    session.flush()
+    for cost_code, assignment, change in pairs:
+        session.add(UpdateRequestLine(
+            request_id=request.id, project_cost_code_id=cost_code.id, assignment_id=assignment.id,
+            code=cost_code.code, description=cost_code.description, division=cost_code.division,
+            cost_type_code=assignment.cost_type.code, change=change, export_state="pending",
+        ))
+
+
+def _seed_commitments(session: Session, company: Company, projects: list[Project]) -> None:
+    # The first project has no waiting update (Export goes through); the second has one.
+    for project in projects[:2]:
+        contract = Commitment(
+            company_id=company.id, project_id=project.id, kind="contract", number="SC-001",
+            title="Site concrete subcontract", amount_cents=48_250_000,
+        )
+        session.add(contract)
+        session.flush()
+        session.add(Commitment(
+            company_id=company.id, project_id=project.id, parent_id=contract.id,
+            kind="change_order", number="CO-001", title="Added footings at grid C",
+            amount_cents=1_275_000,
+        ))

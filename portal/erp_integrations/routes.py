@@ -1,23 +1,220 @@
-"""The company ERP Integrations tool (page title "ERP Integration"): Jobs, Commitments, Sync."""
+"""The company ERP Integrations tool (page title "ERP Integration"): Jobs and Commitments.
+
+Jobs → Ready to Update is where an accounting approver reviews a project's requested cost code
+updates (View Requested Updates, a read-only window) and approves (Update) or sends them back
+(Reject). The services enforce who may; the page only shows it.
+"""
 from __future__ import annotations
 
-from flask import render_template
+from functools import partial
 
-from portal.auth.permissions import company_tool_required
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.permissions import company_tool_required, deny
 from portal.erp_integrations import bp
-from portal.models import CompanyTool, Level
+from portal.erp_integrations.forms import RejectForm, UpdateForm
+from portal.erp_integrations.jobs import (
+    DEFAULT_FILTER,
+    FILTER_KEYS,
+    JOB_FILTERS,
+    counts_query,
+    rows_query,
+)
+from portal.erp_integrations.window import requested_line_rows
+from portal.extensions import db
+from portal.models import CompanyTool, CostCodeUpdateRequest, Level
+from portal.services import NotFound, PermissionDenied, ServiceError
+from portal.services.approvals import (
+    AlreadyDecided,
+    approval_refusal,
+    approve_requested_updates,
+    decided_message,
+    get_request,
+    reject_requested_updates,
+    requested_update_lines,
+    waiting_request_count,
+)
+from portal.services.project_cost_codes import request_line_count
+from portal.web import error_response, is_htmx, paginate, render_page_or_partial
 
-JOB_FILTERS = [
-    ("ready_to_import", "Ready to Import"),
-    ("ready_to_export", "Ready to Export"),
-    ("ready_to_update", "Ready to Update"),
-    ("failed_to_export", "Failed to Export"),
-    ("synced", "Synced"),
-    ("archived", "Archived"),
-]
+INCOMPLETE_FORM = "The form was incomplete or changed on the way: reload the page and try again."
+
+
+@bp.app_context_processor
+def _waiting_badge_context():
+    # A callable, so the count is only queried on pages that show the badge.
+    def waiting_update_count() -> int:
+        return waiting_request_count(db.session, current_user.company_id)
+
+    return {"waiting_update_count": waiting_update_count}
+
+
+def service_error_response(error: ServiceError):
+    """A refusal from a service as the user sees it: its own message, the fitting status."""
+    if isinstance(error, NotFound):
+        return error_response(404, str(error))
+    if isinstance(error, PermissionDenied):
+        return error_response(403, str(error))
+    return error_response(409, str(error))
+
+
+def _requested_filter() -> str:
+    key = request.args.get("filter", DEFAULT_FILTER)
+    return key if key in FILTER_KEYS else DEFAULT_FILTER
+
+
+def search_text() -> str:
+    return request.args.get("q", "").strip()[:100]
+
+
+def _jobs_context(filter_key: str, search: str) -> dict:
+    company_id = current_user.company_id
+    counts = db.session.execute(counts_query(company_id)).mappings().one()
+    query, scalars = rows_query(filter_key, company_id, search)
+    return {
+        "filters": JOB_FILTERS,
+        "filter_key": filter_key,
+        "filter_label": dict(JOB_FILTERS)[filter_key],
+        "counts": counts,
+        "search": search,
+        "page": paginate(query, scalars=scalars),
+        "refusal": approval_refusal(current_user),
+        "row_refusal": partial(approval_refusal, current_user),
+    }
+
+
+def _company_request_or_404(request_id: int) -> CostCodeUpdateRequest:
+    try:
+        return get_request(db.session, request_id, company_id=current_user.company_id)
+    except NotFound:
+        abort(404)
+
+
+def _require_approver(update_request: CostCodeUpdateRequest) -> None:
+    refusal = approval_refusal(current_user, update_request)
+    if refusal:
+        deny(refusal + ".")
+
+
+def _after_decision(message: str, close_modal: bool = False):
+    """The Ready to Update panel without the request, the header badge and the message."""
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("erp_integrations.jobs", filter="ready_to_update", q=search_text() or None))
+    return render_template(
+        "erp_integrations/_decision_response.html",
+        **_jobs_context("ready_to_update", search_text()),
+        message=message,
+        close_modal=close_modal,
+    )
 
 
 @bp.route("/jobs")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def jobs():
-    return render_template("erp_integrations/jobs.html", filters=JOB_FILTERS)
+    context = _jobs_context(_requested_filter(), search_text())
+    # Search and paging replace only the table, so the search box keeps focus while typing.
+    if is_htmx() and request.headers.get("HX-Target") == "jobs-table":
+        return render_template("erp_integrations/_jobs_table.html", **context)
+    return render_page_or_partial(
+        "erp_integrations/jobs.html", "erp_integrations/_jobs_panel.html", **context
+    )
+
+
+@bp.route("/requests/<int:request_id>/requested-updates")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def requested_updates(request_id: int):
+    update_request = _company_request_or_404(request_id)
+    lines = requested_update_lines(db.session, update_request.id)
+    cost_types = current_user.company.cost_types
+    return render_page_or_partial(
+        "erp_integrations/requested_updates.html",
+        "erp_integrations/_cost_codes_for_update.html",
+        update_request=update_request,
+        line_count=len(lines),
+        line_rows=requested_line_rows(lines, cost_types),
+        cost_types=cost_types,
+    )
+
+
+@bp.route("/requests/<int:request_id>/update", methods=["POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def approve_request(request_id: int):
+    """Update: approve the request for export at the next data sync."""
+    update_request = _company_request_or_404(request_id)
+    _require_approver(update_request)
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        result = approve_requested_updates(
+            db.session, update_request.id, current_user, company_id=current_user.company_id,
+            seen_lines=form.seen_lines.data,
+        )
+    except ServiceError as error:
+        return service_error_response(error)
+    return _after_decision(result.message)
+
+
+def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, error: str | None) -> dict:
+    return {
+        "update_request": update_request,
+        "line_count": request_line_count(db.session, update_request),
+        "form": form,
+        "error": error,
+        "search": search_text(),
+    }
+
+
+def _waiting_request_or_refusal(request_id: int) -> CostCodeUpdateRequest:
+    update_request = _company_request_or_404(request_id)
+    _require_approver(update_request)
+    return update_request
+
+
+@bp.route("/requests/<int:request_id>/reject")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def reject_dialog(request_id: int):
+    """Reject asks for a reason: a small dialog (or a page without htmx)."""
+    update_request = _waiting_request_or_refusal(request_id)
+    if update_request.status != "requested":
+        return service_error_response(AlreadyDecided(decided_message(update_request)))
+    context = _reject_context(update_request, RejectForm(), None)
+    if is_htmx():
+        return render_template("erp_integrations/_reject_dialog.html", in_dialog=True, **context)
+    return render_template("erp_integrations/reject.html", in_dialog=False, **context)
+
+
+@bp.route("/requests/<int:request_id>/reject", methods=["POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def reject(request_id: int):
+    update_request = _waiting_request_or_refusal(request_id)
+    form = RejectForm()
+    if form.validate_on_submit():
+        try:
+            reject_requested_updates(
+                db.session, update_request.id, current_user, form.reason.data,
+                company_id=current_user.company_id,
+            )
+        except (AlreadyDecided, NotFound, PermissionDenied) as refusal:
+            return service_error_response(refusal)
+        except ServiceError as refusal:
+            error = str(refusal)
+        else:
+            return _after_decision(
+                f"Rejected: {update_request.project.label} can change its cost codes again and "
+                "sees your reason.",
+                close_modal=True,
+            )
+    else:
+        error = next(iter(form.reason.errors), INCOMPLETE_FORM)
+    context = _reject_context(update_request, form, error)
+    if is_htmx():
+        # The refused reason is shown in the open dialog, beside the text the user wrote.
+        return (
+            render_template("erp_integrations/_reject_form.html", in_dialog=True, **context),
+            200,
+            {"HX-Retarget": "#reject-form", "HX-Reswap": "outerHTML"},
+        )
+    return render_template("erp_integrations/reject.html", in_dialog=False, **context), 422

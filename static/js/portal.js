@@ -46,4 +46,13 @@
     const area = document.getElementById("flash-area");
     if (area) area.innerHTML = '<div class="flash flash-error" role="alert">The portal could not be reached. Check the connection and try again.</div>';
   });
+
+  // --- ERP Integrations: Update, Reject and the filters replace the Jobs panel, and with it the
+  // button that had focus. Keyboard and screen reader users continue from the panel's heading.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "jobs-panel") return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const heading = document.getElementById("jobs-heading");
+    if (heading) heading.focus();
+  });
 })();

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Company, Project, StandardCostCode, User
+from portal.models import Commitment, Company, CostCodeUpdateRequest, Project, StandardCostCode, User
 
 ROLES = ["anonymous", "admin", "approver", "accountant", "viewer", "pm"]
 
@@ -61,15 +61,37 @@ def _user(email: str) -> int:
     return db.session.scalar(select(User.id).where(User.email == email))
 
 
+def _waiting_request(slug: str) -> int:
+    return db.session.scalar(
+        select(CostCodeUpdateRequest.id)
+        .join(CostCodeUpdateRequest.project)
+        .where(
+            CostCodeUpdateRequest.company_id == _company(slug).id,
+            CostCodeUpdateRequest.status == "requested",
+        )
+        .order_by(Project.number)
+    )
+
+
+def _commitment(slug: str) -> int:
+    return db.session.scalar(
+        select(Commitment.id).where(Commitment.company_id == _company(slug).id).order_by(Commitment.id)
+    )
+
+
 URL_ARGUMENTS: dict[str, Callable[[], object]] = {
     "project_id": lambda: _first_project("ridgeline"),
     "user_id": lambda: _user("viewer@ridgeline.test"),
     "filename": lambda: "css/portal.css",
     "standard_cost_code_id": lambda: _first_standard_cost_code("ridgeline"),
+    "request_id": lambda: _waiting_request("ridgeline"),
+    "commitment_id": lambda: _commitment("ridgeline"),
 }
 
 FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
     "project_id": lambda: _first_project("harbor-point"),
     "user_id": lambda: _user("viewer@harborpoint.test"),
     "standard_cost_code_id": lambda: _first_standard_cost_code("harbor-point"),
+    "request_id": lambda: _waiting_request("harbor-point"),
+    "commitment_id": lambda: _commitment("harbor-point"),
 }

@@ -1,5 +1,17 @@
 from tests.route_table import Route, every
 
+# Update and Reject need Standard or Admin on ERP Integrations and Can Push to Accounting
+# (admin, approver). Update is a one-button form: with only its CSRF token it approves (and,
+# without htmx, returns to the list); Reject's empty form gets 422 (the reason is required).
+APPROVERS_ONLY = {"accountant": 403, "viewer": 403, "pm": 403}
+
 ROUTES = {
     "erp_integrations.jobs": Route("GET", every(200, pm=403)),
+    "erp_integrations.requested_updates": Route("GET", every(200, pm=403)),
+    "erp_integrations.approve_request": Route("POST", every(302, **APPROVERS_ONLY)),
+    "erp_integrations.reject_dialog": Route("GET", every(200, **APPROVERS_ONLY)),
+    "erp_integrations.reject": Route("POST", every(422, **APPROVERS_ONLY)),
+    "erp_integrations.commitments": Route("GET", every(200, pm=403)),
+    # Export needs Standard or Admin on ERP Integrations; an empty form names no commitment.
+    "erp_integrations.export_commitment": Route("POST", every(400, viewer=403, pm=403)),
 }

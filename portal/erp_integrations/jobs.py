@@ -1,0 +1,155 @@
+"""The Jobs tab's filters as SQL: one aggregate query for the counts, one paged query per table.
+
+Written for companies with thousands of projects: counts are sub-selects in one statement and
+the rows come with their project, requester and line count joined, never one query per row.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
+
+from portal.models import CostCodeUpdateRequest, ErpJob, Project, UpdateRequestLine, User
+
+JOB_FILTERS = [
+    ("ready_to_import", "Ready to Import"),
+    ("ready_to_export", "Ready to Export"),
+    ("ready_to_update", "Ready to Update"),
+    ("failed_to_export", "Failed to Export"),
+    ("synced", "Synced"),
+    ("archived", "Archived"),
+]
+FILTER_KEYS = {key for key, _ in JOB_FILTERS}
+DEFAULT_FILTER = "ready_to_update"
+# Requests still to be dealt with: a project with one of these is not "Synced".
+OPEN_REQUEST_STATES = ("requested", "approved", "failed")
+
+
+def _link_error():
+    # A rejected project's message is the approver's reason, not an export failure.
+    return and_(
+        Project.erp_link_message.is_not(None),
+        Project.erp_link_message != "",
+        Project.erp_link_state != "rejected",
+    )
+
+
+def _has_failed_request():
+    return (
+        exists()
+        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
+        .correlate(Project)
+    )
+
+
+def _latest_failed_request_join():
+    # One row per project: its latest failed request (if any) gives the message shown.
+    latest = (
+        select(func.max(CostCodeUpdateRequest.id))
+        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
+        .correlate(Project)
+        .scalar_subquery()
+    )
+    return CostCodeUpdateRequest.id == latest
+
+
+def _where(filter_key: str, company_id: int) -> list:
+    """The conditions of a filter, on the entity its rows are built from."""
+    if filter_key == "ready_to_import":
+        return [ErpJob.company_id == company_id, ErpJob.project_id.is_(None), ErpJob.hidden.is_(False)]
+    if filter_key == "ready_to_update":
+        return [
+            CostCodeUpdateRequest.company_id == company_id,
+            CostCodeUpdateRequest.status == "requested",
+        ]
+    if filter_key == "ready_to_export":
+        return [
+            Project.company_id == company_id,
+            Project.archived.is_(False),
+            Project.erp_link_state.in_(("ready_to_export", "accepted")),
+        ]
+    if filter_key == "failed_to_export":
+        return [Project.company_id == company_id, or_(_has_failed_request(), _link_error())]
+    if filter_key == "synced":
+        return [
+            Project.company_id == company_id,
+            Project.archived.is_(False),
+            Project.erp_link_state == "linked",
+            not_(
+                exists().where(
+                    CostCodeUpdateRequest.project_id == Project.id,
+                    CostCodeUpdateRequest.status.in_(OPEN_REQUEST_STATES),
+                )
+            ),
+        ]
+    if filter_key == "archived":
+        return [Project.company_id == company_id, Project.archived.is_(True)]
+    raise ValueError(filter_key)
+
+
+def _count(filter_key: str, company_id: int):
+    if filter_key == "ready_to_import":
+        query = select(func.count()).select_from(ErpJob)
+    elif filter_key == "ready_to_update":
+        query = select(func.count()).select_from(CostCodeUpdateRequest)
+    else:
+        query = select(func.count()).select_from(Project)
+    return query.where(*_where(filter_key, company_id)).scalar_subquery().label(filter_key)
+
+
+def counts_query(company_id: int) -> Select:
+    """Every filter's count in one statement."""
+    return select(*(_count(key, company_id) for key, _ in JOB_FILTERS))
+
+
+def _search(search: str, *columns):
+    pattern = f"%{search}%"
+    return or_(*(column.ilike(pattern) for column in columns))
+
+
+def _line_count():
+    return (
+        select(func.count())
+        .where(UpdateRequestLine.request_id == CostCodeUpdateRequest.id)
+        .correlate(CostCodeUpdateRequest)
+        .scalar_subquery()
+        .label("line_count")
+    )
+
+
+def rows_query(filter_key: str, company_id: int, search: str = "") -> tuple[Select, bool]:
+    """The filter's rows, ordered for paging; the flag says whether rows are single entities."""
+    project_columns = (Project.number, Project.name, Project.erp_job_number)
+    if filter_key == "ready_to_import":
+        query = select(ErpJob).where(*_where(filter_key, company_id))
+        if search:
+            query = query.where(_search(search, ErpJob.number, ErpJob.name))
+        return query.order_by(ErpJob.number), True
+    if filter_key == "ready_to_update":
+        requester = User.__table__.alias("requester")
+        query = (
+            select(CostCodeUpdateRequest, _line_count())
+            .join(CostCodeUpdateRequest.project)
+            .options(
+                contains_eager(CostCodeUpdateRequest.project),
+                joinedload(CostCodeUpdateRequest.requested_by),
+            )
+            .where(*_where(filter_key, company_id))
+        )
+        if search:
+            query = query.join(requester, requester.c.id == CostCodeUpdateRequest.requested_by_id).where(
+                _search(search, *project_columns, requester.c.name)
+            )
+        return query.order_by(CostCodeUpdateRequest.requested_at, CostCodeUpdateRequest.id), False
+    if filter_key == "failed_to_export":
+        query = (
+            select(Project, CostCodeUpdateRequest)
+            .outerjoin(CostCodeUpdateRequest, _latest_failed_request_join())
+            .where(*_where(filter_key, company_id))
+        )
+        if search:
+            query = query.where(_search(search, *project_columns))
+        return query.order_by(Project.number), False
+    query = select(Project).where(*_where(filter_key, company_id))
+    if search:
+        query = query.where(_search(search, *project_columns))
+    return query.order_by(Project.number), True

@@ -1,0 +1,293 @@
+"""Approving or rejecting a project's cost code update request (ERP Integrations → Jobs).
+
+An approved request is the export outbox: its lines stay `pending` until the data sync exports
+them, so approving never talks to the ERP itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from portal.models import (
+    Company,
+    CompanyTool,
+    CostCodeUpdateRequest,
+    CostType,
+    CostTypeAssignment,
+    Level,
+    ProjectCostCode,
+    UpdateRequestLine,
+    User,
+    utcnow,
+)
+from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.services.audit import record_event
+
+REASON_MAX_LENGTH = 500
+
+NEEDS_LEVEL = "You need Standard or Admin on ERP Integrations"
+NEEDS_PRIVILEGE = "You need the Can Push to Accounting privilege"
+REQUESTER_MAY_NOT_APPROVE = (
+    "Requester may not approve their own request: the company setting is on, so someone else "
+    "must approve or reject it"
+)
+
+
+class AlreadyDecided(ServiceError):
+    """The request is no longer waiting: someone approved or rejected it first."""
+
+
+@dataclass(frozen=True)
+class ApprovalResult:
+    request: CostCodeUpdateRequest
+    message: str
+
+
+def when(value) -> str:  # noqa: ANN001
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def approval_refusal(user: User, request: CostCodeUpdateRequest | None = None) -> str | None:
+    """Why `user` may not approve or reject (`request`, when given), or None if they may.
+
+    The page uses it to disable the buttons with the reason; the service uses it to refuse.
+    """
+    if user.tool_level(CompanyTool.ERP_INTEGRATIONS) < Level.STANDARD:
+        return NEEDS_LEVEL
+    if not user.can_push_to_accounting:
+        return NEEDS_PRIVILEGE
+    if (
+        request is not None
+        and request.requested_by_id == user.id
+        and user.company.requester_may_not_approve
+    ):
+        return REQUESTER_MAY_NOT_APPROVE
+    return None
+
+
+def decided_message(request: CostCodeUpdateRequest) -> str:
+    if request.status == "rejected":
+        name = request.rejected_by.name if request.rejected_by else "someone"
+        return f"Already rejected by {name} at {when(request.rejected_at)}: {request.rejection_reason}"
+    if request.approved_by is not None:
+        return f"Already approved by {request.approved_by.name} at {when(request.approved_at)}."
+    return f"This request is no longer waiting for approval ({request.status_label})."
+
+
+def get_request(session: Session, request_id: int, *, company_id: int) -> CostCodeUpdateRequest:
+    """A request of the company (its lines load when asked for); another company's id is NotFound."""
+    request = session.get(
+        CostCodeUpdateRequest,
+        request_id,
+        options=[joinedload(CostCodeUpdateRequest.project), joinedload(CostCodeUpdateRequest.requested_by)],
+    )
+    if request is None or request.company_id != company_id:
+        raise NotFound("That cost code update request does not exist, or it is not part of your company.")
+    return request
+
+
+def _lock_request(session: Session, request_id: int, company_id: int) -> CostCodeUpdateRequest:
+    # FOR UPDATE makes concurrent approvals queue on the row in PostgreSQL; SQLite already holds
+    # the database's write lock since BEGIN IMMEDIATE. populate_existing re-reads a request the
+    # session may have loaded before the lock.
+    request = session.scalar(
+        select(CostCodeUpdateRequest)
+        .where(CostCodeUpdateRequest.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if request is None or request.company_id != company_id:
+        raise NotFound("That cost code update request does not exist, or it is not part of your company.")
+    return request
+
+
+def _claim(session: Session, request: CostCodeUpdateRequest, **values) -> None:
+    """Move the request out of "requested"; exactly one of any number of concurrent callers wins."""
+    result = session.execute(
+        update(CostCodeUpdateRequest)
+        .where(CostCodeUpdateRequest.id == request.id, CostCodeUpdateRequest.status == "requested")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(request)
+        raise AlreadyDecided(decided_message(request))
+    session.refresh(request)
+
+
+def _check(approver: User, request: CostCodeUpdateRequest) -> None:
+    refusal = approval_refusal(approver, request)
+    if refusal:
+        raise PermissionDenied(refusal + ".")
+    if request.status != "requested":
+        raise AlreadyDecided(decided_message(request))
+
+
+def _check_seen_lines(request: CostCodeUpdateRequest, seen_lines: int | None) -> None:
+    # Lines may be added to an open request while the approver looks at it: approve only what
+    # was shown.
+    if seen_lines is not None and seen_lines != len(request.lines):
+        raise ServiceError(
+            f"The request of {request.project.label} changed since you opened the page: it now has "
+            f"{len(request.lines)} lines. Review them again with View Requested Updates."
+        )
+
+
+def approve_requested_updates(
+    session: Session,
+    request_id: int,
+    approver: User,
+    *,
+    company_id: int,
+    seen_lines: int | None = None,
+) -> ApprovalResult:
+    """Approve the request: its codes wait for the next data sync to be exported."""
+    with transaction(session):
+        request = _lock_request(session, request_id, company_id)
+        _check(approver, request)
+        _check_seen_lines(request, seen_lines)
+        _claim(session, request, status="approved", approved_by_id=approver.id, approved_at=utcnow())
+        _tie_assignments(session, request)
+        record_event(
+            session, company_id=company_id, actor=approver, action="cost_code_update.approve",
+            object_type="cost_code_update_request", object_id=request.id,
+            object_label=request.project.label, project_id=request.project_id,
+            details={"lines": len(request.lines)},
+        )
+        company = session.get(Company, company_id)
+        next_sync = when(company.next_sync_at) or "not scheduled"
+    return ApprovalResult(
+        request=request,
+        message="Approved: the codes will be exported to the ERP at the next data sync "
+        f"(next sync: {next_sync}).",
+    )
+
+
+def _tie_assignments(session: Session, request: CostCodeUpdateRequest) -> None:
+    """Every line's cost type joins its code's set of assignments; nothing already there goes."""
+    cost_code_ids = {line.project_cost_code_id for line in request.lines}
+    cost_codes = session.scalars(
+        select(ProjectCostCode)
+        .where(ProjectCostCode.id.in_(cost_code_ids))
+        .options(selectinload(ProjectCostCode.assignments).selectinload(CostTypeAssignment.cost_type))
+    ).all()
+    by_id = {cost_code.id: cost_code for cost_code in cost_codes}
+    cost_types = {
+        cost_type.code: cost_type
+        for cost_type in session.scalars(select(CostType).where(CostType.company_id == request.company_id))
+    }
+    for line in request.lines:
+        cost_code = by_id.get(line.project_cost_code_id)
+        if cost_code is None:
+            continue
+        assignment = next(
+            (a for a in cost_code.assignments if a.cost_type.code == line.cost_type_code), None
+        )
+        if assignment is None and line.cost_type_code in cost_types:
+            assignment = CostTypeAssignment(cost_type=cost_types[line.cost_type_code])
+            cost_code.assignments.append(assignment)
+            session.flush()
+            line.assignment_id = assignment.id
+        if assignment is not None and assignment.erp_state in {"new", "requested"}:
+            assignment.erp_state = "approved"
+
+
+def reject_requested_updates(
+    session: Session,
+    request_id: int,
+    approver: User,
+    reason: str,
+    *,
+    company_id: int,
+) -> CostCodeUpdateRequest:
+    """Send the request back: its codes become editable on the project, with the reason shown."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError("Give a reason for the rejection: the project team reads it to fix the request.")
+    if len(reason) > REASON_MAX_LENGTH:
+        raise ServiceError(
+            f"The reason is too long ({len(reason)} characters); keep it to {REASON_MAX_LENGTH}."
+        )
+    with transaction(session):
+        request = _lock_request(session, request_id, company_id)
+        _check(approver, request)
+        _claim(
+            session, request, status="rejected", rejected_by_id=approver.id, rejected_at=utcnow(),
+            rejection_reason=reason,
+        )
+        assignment_ids = [line.assignment_id for line in request.lines if line.assignment_id]
+        if assignment_ids:
+            session.execute(
+                update(CostTypeAssignment)
+                .where(
+                    CostTypeAssignment.id.in_(assignment_ids),
+                    CostTypeAssignment.erp_state == "requested",
+                )
+                .values(erp_state="new")
+                .execution_options(synchronize_session=False)
+            )
+        record_event(
+            session, company_id=company_id, actor=approver, action="cost_code_update.reject",
+            object_type="cost_code_update_request", object_id=request.id,
+            object_label=request.project.label, project_id=request.project_id,
+            details={"lines": len(request.lines), "reason": reason},
+        )
+    return request
+
+
+def waiting_request_count(session: Session, company_id: int) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(CostCodeUpdateRequest)
+        .where(
+            CostCodeUpdateRequest.company_id == company_id,
+            CostCodeUpdateRequest.status == "requested",
+        )
+    ) or 0
+
+
+class RequestedLine(NamedTuple):
+    code: str
+    description: str
+    cost_type_code: str
+    change: str  # new_code | new_cost_type
+    exported: frozenset[str]  # cost type codes the code already has in the ERP
+
+
+def requested_update_lines(session: Session, request_id: int) -> list[RequestedLine]:
+    """The lines as the Cost Codes for Update window shows them, with each code's ERP cost types.
+
+    Plain rows through the session's connection, not ORM objects: a request may hold thousands
+    of lines and the window must open about as fast as a bare table of them.
+    """
+    connection = session.connection()
+    exported: dict[int, set[str]] = {}
+    for code_id, cost_type_code in connection.execute(
+        select(CostTypeAssignment.project_cost_code_id, CostType.code)
+        .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
+        .where(
+            CostTypeAssignment.erp_state == "exported",
+            CostTypeAssignment.project_cost_code_id.in_(
+                select(UpdateRequestLine.project_cost_code_id).where(
+                    UpdateRequestLine.request_id == request_id
+                )
+            ),
+        )
+    ):
+        exported.setdefault(code_id, set()).add(cost_type_code)
+    frozen = {code_id: frozenset(types) for code_id, types in exported.items()}
+    none: frozenset[str] = frozenset()
+    return [
+        RequestedLine(code, description, cost_type_code, change, frozen.get(code_id, none))
+        for code, description, cost_type_code, change, code_id in connection.execute(
+            select(
+                UpdateRequestLine.code, UpdateRequestLine.description, UpdateRequestLine.cost_type_code,
+                UpdateRequestLine.change, UpdateRequestLine.project_cost_code_id,
+            )
+            .where(UpdateRequestLine.request_id == request_id)
+            .order_by(UpdateRequestLine.code, UpdateRequestLine.cost_type_code)
+        )
+    ]

@@ -1,0 +1,76 @@
+"""Contracts and change orders queued for export to the ERP job (ERP Integrations → Commitments).
+
+The ERP job must know a project's cost codes before a contract can use them, so a commitment
+waits while the project's cost code update waits for approval; the data sync exports cost codes
+before commitments.
+"""
+from __future__ import annotations
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from portal.models import Commitment, CompanyTool, CostCodeUpdateRequest, Level, User, utcnow
+from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.services.audit import record_event
+
+COST_CODES_FIRST = (
+    "Update the project's cost codes first: its cost code update is waiting for approval."
+)
+EXPORTABLE = {"ready", "failed"}
+
+
+def export_refusal(user: User) -> str | None:
+    if user.tool_level(CompanyTool.ERP_INTEGRATIONS) < Level.STANDARD:
+        return "You need Standard or Admin on ERP Integrations"
+    return None
+
+
+def update_waiting(project_id: int):
+    """SQL condition: the project has a cost code update waiting for approval."""
+    return exists().where(
+        CostCodeUpdateRequest.project_id == project_id,
+        CostCodeUpdateRequest.status == "requested",
+    )
+
+
+def get_commitment(session: Session, commitment_id: int, *, company_id: int) -> Commitment:
+    commitment = session.get(Commitment, commitment_id)
+    if commitment is None or commitment.company_id != company_id:
+        raise NotFound("That contract or change order does not exist, or it is not part of your company.")
+    return commitment
+
+
+def export_commitment_request(
+    session: Session, commitment_id: int, actor: User, *, company_id: int
+) -> Commitment:
+    """Queue a contract or change order for export at the next data sync."""
+    with transaction(session):
+        commitment = session.scalar(
+            select(Commitment)
+            .where(Commitment.id == commitment_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if commitment is None or commitment.company_id != company_id:
+            raise NotFound(
+                "That contract or change order does not exist, or it is not part of your company."
+            )
+        refusal = export_refusal(actor)
+        if refusal:
+            raise PermissionDenied(refusal + ".")
+        label = f"{commitment.kind_label} {commitment.number}"
+        if commitment.status not in EXPORTABLE:
+            state = "already exported" if commitment.status == "exported" else "already queued for export"
+            raise ServiceError(f"{label} of {commitment.project.label} is {state}.")
+        if session.scalar(select(update_waiting(commitment.project_id))):
+            raise ServiceError(COST_CODES_FIRST)
+        commitment.status = "export_requested"
+        commitment.export_requested_by_id = actor.id
+        commitment.export_requested_at = utcnow()
+        commitment.export_error = None
+        record_event(
+            session, company_id=company_id, actor=actor, action="commitment.export_request",
+            object_type="commitment", object_id=commitment.id,
+            object_label=f"{label} {commitment.title}", project_id=commitment.project_id,
+        )
+    return commitment
