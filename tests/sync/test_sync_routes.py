@@ -197,6 +197,7 @@ def test_reject_needs_a_reason_and_sends_the_project_back(client, auth):
     db.session.refresh(project)
     assert (project.erp_link_state, project.erp_link_message) == ("rejected", "Use job 2401 instead")
     assert _audit_count("project.export_reject") == 1
+    client.get(response.headers["Location"])  # shows (and so clears) the confirmation
     failed = client.get("/erp-integrations/jobs?filter=failed_to_export").get_data(as_text=True)
     assert project.name not in failed  # a rejection is not an export failure
 
