@@ -130,9 +130,9 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
     from portal.erp import reference
     from portal.erp.connectors import connector_for
     from portal.extensions import db
-    from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User
+    from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User, utcnow
     from portal.services.approvals import approve_requested_updates
-    from portal.services.sync import export_approved_updates
+    from portal.services.sync import _start_run, _Sync
 
     app = _app(url)
     with app.app_context():
@@ -170,9 +170,18 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
             )
         ]
         connector = connector_for(company, app.config)
+        # Only the export step is timed: a whole run also pulls the company list from the ERP.
+        run = _start_run(db.session, company.id, trigger="manual", actor=actor, run_id=None, now=utcnow())
+        sync = _Sync(db.session, run, connector, actor, utcnow)
         started = time.perf_counter()
-        export_approved_updates(db.session, company.id, connector=connector)
+        if os.environ.get("BENCH_PROFILE"):
+            import cProfile
+
+            cProfile.runctx("sync.export_cost_code_requests()", globals(), locals(), os.environ["BENCH_PROFILE"])
+        else:
+            sync.export_cost_code_requests()
         seconds = time.perf_counter() - started
+        sync.finish()
         with erp.begin() as connection:
             in_erp = connection.scalar(
                 select(db.func.count())
@@ -253,7 +262,9 @@ def approval_to_erp(url: str, actor_id: int) -> dict:
         erp = reference.ReferenceErp(app.config["ERP_DATABASE_URL"])
         started = time.perf_counter()
         approved = client.post(approve_url, data={"csrf_token": token}, headers={"HX-Request": "true"})
-        synced = client.post(sync_url, data={"csrf_token": token}, headers={"HX-Request": "true"})
+        synced = client.post(
+            sync_url, data={"csrf_token": token, "company": company.slug}, headers={"HX-Request": "true"}
+        )
         present = False
         while time.perf_counter() - started < 60 and not present:
             present = any(code == line.code for code, _, _ in erp.list_job_codes(company.slug, job))

@@ -5,6 +5,8 @@ key so one database serves several companies. Accounting staff act on it through
 data sync talks to it through `ReferenceErpConnector`.
 """
 
+from __future__ import annotations
+
 import threading
 
 import sqlalchemy as sa
@@ -129,6 +131,9 @@ def _make_engine(url: str) -> sa.Engine:
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        # As the portal's own database: WAL, and no fsync at every commit (only at checkpoints).
+        dbapi_connection.execute("PRAGMA journal_mode = WAL")
+        dbapi_connection.execute("PRAGMA synchronous = NORMAL")
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection):
@@ -163,7 +168,7 @@ class ReferenceErp:
                     self._tables_ready = True
         return self._engine.begin()
 
-    def connector(self, key: str) -> "ReferenceErpConnector":
+    def connector(self, key: str) -> ReferenceErpConnector:
         return ReferenceErpConnector(self, key)
 
     # -- admin actions -------------------------------------------------------------------
@@ -319,6 +324,7 @@ class ReferenceErpConnector:
                     )
                 ).all()
             )
+            job = _JobCodes.load(conn, self.key, job_number)
             results = []
             for line in lines:
                 try:
@@ -333,52 +339,9 @@ class ReferenceErpConnector:
                     )
                     results.append(LineResult(valid.code, valid.cost_type, "failed", message))
                     continue
-                results.append(self._put_line_on_job(conn, job_number, valid))
+                results.append(job.put_line(valid))
+            job.save(conn)
             return results
-
-    def _put_line_on_job(self, conn, job_number: str, line: ExportLine) -> LineResult:
-        key_columns = {"company": self.key, "job": job_number, "code": line.code}
-        erp_description = conn.scalar(
-            sa.select(job_cost_codes.c.description).where(
-                *(job_cost_codes.c[name] == value for name, value in key_columns.items())
-            )
-        )
-        if erp_description is None:
-            conn.execute(
-                job_cost_codes.insert().values(
-                    **key_columns, description=line.description, division=line.division
-                )
-            )
-            conn.execute(
-                job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type)
-            )
-            return LineResult(line.code, line.cost_type, "created", "")
-
-        has_type = conn.scalar(
-            sa.select(sa.func.count()).where(
-                *(job_cost_code_types.c[name] == value for name, value in key_columns.items()),
-                job_cost_code_types.c.cost_type == line.cost_type,
-            )
-        )
-        if not has_type:
-            conn.execute(
-                job_cost_code_types.insert().values(**key_columns, cost_type=line.cost_type)
-            )
-        if erp_description != line.description:
-            message = (
-                f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
-            )
-            if not has_type:
-                message += f"; added cost type {line.cost_type}"
-            return LineResult(line.code, line.cost_type, "description_kept", message + ".")
-        if not has_type:
-            return LineResult(
-                line.code,
-                line.cost_type,
-                "merged_cost_type",
-                f"Added cost type {line.cost_type}.",
-            )
-        return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
 
     def export_commitment(self, job_number: str, commitment: CommitmentExport) -> CommitmentResult:
         return _retry_once_on_conflict(lambda: self._export_commitment(job_number, commitment))
@@ -434,6 +397,62 @@ class ReferenceErpConnector:
                 f'Commitment "{c.number}" already exists on job "{job_number}" with different '
                 "details; change it in the ERP."
             )
+
+
+class _JobCodes:
+    """One job's cost codes, read once per export and written back in two executemany calls,
+    so an export of thousands of lines costs a few statements, not several per line."""
+
+    def __init__(self, key: str, job_number: str, descriptions: dict[str, str], types: set[tuple[str, str]]):
+        self.key = key
+        self.job_number = job_number
+        self.descriptions = descriptions
+        self.types = types
+        self.new_codes: list[dict] = []
+        self.new_types: list[dict] = []
+
+    @classmethod
+    def load(cls, conn, key: str, job_number: str) -> _JobCodes:
+        on_job = (job_cost_codes.c.company == key, job_cost_codes.c.job == job_number)
+        descriptions = dict(
+            conn.execute(sa.select(job_cost_codes.c.code, job_cost_codes.c.description).where(*on_job)).all()
+        )
+        types = set(
+            conn.execute(
+                sa.select(job_cost_code_types.c.code, job_cost_code_types.c.cost_type).where(
+                    job_cost_code_types.c.company == key, job_cost_code_types.c.job == job_number
+                )
+            ).all()
+        )
+        return cls(key, job_number, descriptions, types)
+
+    def put_line(self, line: ExportLine) -> LineResult:
+        key_columns = {"company": self.key, "job": self.job_number, "code": line.code}
+        erp_description = self.descriptions.get(line.code)
+        has_type = (line.code, line.cost_type) in self.types
+        if not has_type:
+            self.types.add((line.code, line.cost_type))
+            self.new_types.append({**key_columns, "cost_type": line.cost_type})
+        if erp_description is None:
+            self.descriptions[line.code] = line.description
+            self.new_codes.append({**key_columns, "description": line.description, "division": line.division})
+            return LineResult(line.code, line.cost_type, "created", "")
+        if erp_description != line.description:
+            # The ERP's text wins: an export never overwrites an existing code's description.
+            message = f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
+            if not has_type:
+                message += f"; added cost type {line.cost_type}"
+            return LineResult(line.code, line.cost_type, "description_kept", message + ".")
+        if not has_type:
+            message = f"Added cost type {line.cost_type}."
+            return LineResult(line.code, line.cost_type, "merged_cost_type", message)
+        return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
+
+    def save(self, conn) -> None:
+        if self.new_codes:
+            conn.execute(job_cost_codes.insert(), self.new_codes)
+        if self.new_types:
+            conn.execute(job_cost_code_types.insert(), self.new_types)
 
 
 def _retry_once_on_conflict(export):

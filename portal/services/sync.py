@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,6 +87,9 @@ RUN_STATES = {
 # Requests whose codes are not in the ERP yet: their project's contracts wait for them.
 UNEXPORTED_REQUEST_STATES = ("requested", "approved", "failed")
 EXPORTED_OUTCOMES = {"created", "merged_cost_type", "description_kept", "unchanged"}
+# Lines per ERP call: big enough that a 2,000-line request is a few calls, small enough that a
+# heartbeat is written often and one ERP transaction stays short.
+EXPORT_BATCH = 500
 
 
 def next_sync_time(schedule: str, after: datetime) -> datetime | None:
@@ -613,43 +616,64 @@ class _Sync:
                 "link it to an existing job.",
             )
             return
-        line_ids = [line.id for line in request.lines if line.export_state != "exported"]
-        for line_id in line_ids:
-            line = self.session.get(UpdateRequestLine, line_id)
-            export_line = ExportLine(
-                code=line.code, description=line.description, cost_type=line.cost_type_code,
-                division=line.division or None,
-            )
+        pending = [line for line in request.lines if line.export_state != "exported"]
+        for start in range(0, len(pending), EXPORT_BATCH):
+            # One ERP call per batch, then one transaction recording its results. The ERP's
+            # export is idempotent, so a crash between the two only means the batch is sent
+            # again next run and answered "unchanged": nothing is exported twice or lost.
+            batch = pending[start:start + EXPORT_BATCH]
+            line_ids = [line.id for line in batch]
+            export_lines = [
+                ExportLine(
+                    code=line.code, description=line.description, cost_type=line.cost_type_code,
+                    division=line.division or None,
+                )
+                for line in batch
+            ]
             self._idle()
             try:
-                results = self.connector.export_cost_code_lines(job_number, [export_line])
+                results = self.connector.export_cost_code_lines(job_number, export_lines)
             except ErpError as error:
-                # The ERP gave no answer for this line: it stays pending, the request failed.
+                # The ERP gave no answer for these lines: they stay pending, the request failed.
                 self._request_failed(request_id, str(error))
                 return
-            result = results[0] if results else LineResult(
-                line.code, line.cost_type_code, "failed", "The ERP gave no result for the line."
-            )
             with transaction(self.session):
-                self._record_line_result(self.session.get(UpdateRequestLine, line_id), result)
+                lines = {
+                    line.id: line
+                    for line in self.session.scalars(
+                        select(UpdateRequestLine).where(UpdateRequestLine.id.in_(line_ids))
+                    )
+                }
+                exported_assignments = []
+                for index, line_id in enumerate(line_ids):
+                    line = lines[line_id]
+                    result = results[index] if index < len(results) else LineResult(
+                        line.code, line.cost_type_code, "failed", "The ERP gave no result for the line."
+                    )
+                    if self._record_line_result(line, result) and line.assignment_id is not None:
+                        exported_assignments.append(line.assignment_id)
+                if exported_assignments:
+                    self.session.execute(
+                        update(CostTypeAssignment)
+                        .where(CostTypeAssignment.id.in_(exported_assignments))
+                        .values(erp_state="exported")
+                    )
                 self.run.heartbeat_at = self.now()
         self._close_request(request_id)
 
-    def _record_line_result(self, line: UpdateRequestLine, result: LineResult) -> None:
+    def _record_line_result(self, line: UpdateRequestLine, result: LineResult) -> bool:
+        """Records the ERP's answer on the line; True when the line is now on the ERP job."""
         line.export_outcome = result.outcome
         line.export_message = (result.message or "")[:500] or None
         if result.outcome in EXPORTED_OUTCOMES:
             line.export_state = "exported"
             line.exported_at = self.now()
-            if line.assignment_id is not None:
-                assignment = self.session.get(CostTypeAssignment, line.assignment_id)
-                if assignment is not None:
-                    assignment.erp_state = "exported"
             self.export_counts["lines_exported"] += 1
             self.export_counts[f"lines_{result.outcome}"] += 1
-        else:
-            line.export_state = "failed"
-            self.export_counts["lines_failed"] += 1
+            return True
+        line.export_state = "failed"
+        self.export_counts["lines_failed"] += 1
+        return False
 
     def _close_request(self, request_id: int) -> None:
         with transaction(self.session):
