@@ -444,7 +444,9 @@ class Bench:
                 "0 errors, 0 lost updates",
                 result["errors"] == 0 and result["lost_updates"] == 0,
                 f"p99 {result['p99_ms']:.1f} ms, {result['reads']} reads, errors {result['errors']}, "
-                f"lost updates {result['lost_updates']}",
+                f"lost updates {result['lost_updates']} (approvals answered {result['approvals_accepted']}, "
+                f"stored {result['approved']}; refreshes answered {result['refreshes_accepted']}, "
+                f"stored {result['refreshed']})",
             )
         )
 

@@ -111,12 +111,17 @@ def run_mixed_load(bench, seconds: int) -> dict:
                     errors.append(status)
 
     def writer() -> None:
-        writes = [("approvals", path, approver_cookie, approver_token) for path in approve_paths]
-        writes += [("refreshes", path, pm_cookie, pm_token) for path in refresh_paths]
+        # Every fifth write is a refresh; all writes are made, spread over the first 80% of the run.
+        approvals = [("approvals", path, approver_cookie, approver_token) for path in approve_paths]
+        refreshes = [("refreshes", path, pm_cookie, pm_token) for path in refresh_paths]
+        writes = []
+        for index, write in enumerate(approvals):
+            writes.append(write)
+            if index % 4 == 3 and refreshes:
+                writes.append(refreshes.pop(0))
+        writes += refreshes
         pause = seconds * 0.8 / max(1, len(writes))
         for kind, path, cookie, token in writes:
-            if stop.is_set():
-                break
             status = _call(base + path, cookie, {"csrf_token": token})
             with lock:
                 if status >= 500:
@@ -133,6 +138,7 @@ def run_mixed_load(bench, seconds: int) -> dict:
         for thread in threads:
             thread.start()
         time.sleep(seconds)
+        threads[-1].join(timeout=300)  # the writer makes all its writes, however long they take
         stop.set()
         for thread in threads:
             thread.join(timeout=120)

@@ -177,7 +177,9 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
         if os.environ.get("BENCH_PROFILE"):
             import cProfile
 
-            cProfile.runctx("sync.export_cost_code_requests()", globals(), locals(), os.environ["BENCH_PROFILE"])
+            cProfile.runctx(
+                "sync.export_cost_code_requests()", globals(), locals(), os.environ["BENCH_PROFILE"]
+            )
         else:
             sync.export_cost_code_requests()
         seconds = time.perf_counter() - started
