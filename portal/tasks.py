@@ -47,7 +47,11 @@ def start_consumer(workers: int = 2):
     import signal
 
     previous = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
-    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
+    # Idle workers poll at most a second apart (huey backs off to 10 s by default), so a refresh
+    # banner never waits long for its job to start.
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=True, initial_delay=0.1, backoff=1.15, max_delay=1.0
+    )
     consumer.start()
     # huey installs its own handlers; give Ctrl-C back to the web server, which stops both.
     signal.signal(signal.SIGINT, previous[0])
