@@ -349,32 +349,14 @@ class Bench:
         copy = self.work / f"probe-{what}-{project_id}.sqlite"
         shutil.copyfile(self.sqlite_path, copy)
         url = f"sqlite:///{copy}" if self.db == "sqlite" else self.url
-        output = subprocess.run(
-            [sys.executable, "-m", "bench.probe", what, url, str(project_id), str(self.ids.pm_id), str(copy)],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if output.returncode != 0:
-            raise RuntimeError(output.stderr[-2000:])
-        result = json.loads(output.stdout.strip().splitlines()[-1])
+        result = self._run_probe(what, url, project_id, self.ids.pm_id, copy)
         copy.unlink(missing_ok=True)
         return result
 
-    def sync_export(self) -> None:
+    def _run_probe(self, what: str, url: str, project_id: int, actor_id: int, scratch: object) -> dict:
+        """`python -m bench.probe …` in a child process; its last output line is its JSON result."""
         output = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.probe",
-                "export",
-                self.url,
-                "0",
-                str(self.ids.approver_id),
-                str(self.work / "export-floor.sqlite"),
-            ],
+            [sys.executable, "-m", "bench.probe", what, url, str(project_id), str(actor_id), str(scratch)],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -383,7 +365,11 @@ class Bench:
         )
         if output.returncode != 0:
             raise RuntimeError(output.stderr[-3000:])
-        result = json.loads(output.stdout.strip().splitlines()[-1])
+        return json.loads(output.stdout.strip().splitlines()[-1])
+
+    def sync_export(self) -> None:
+        scratch = self.work / "export-floor.sqlite"
+        result = self._run_probe("export", self.url, 0, self.ids.approver_id, scratch)
         self.add(
             Row(
                 f"Sync export of {result['lines']} approved lines to the reference ERP",
@@ -398,26 +384,7 @@ class Bench:
         )
 
     def approval_to_erp(self) -> None:
-        output = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.probe",
-                "approval-to-erp",
-                self.url,
-                "0",
-                str(self.ids.approver_id),
-                "-",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if output.returncode != 0:
-            raise RuntimeError(output.stderr[-3000:])
-        result = json.loads(output.stdout.strip().splitlines()[-1])
+        result = self._run_probe("approval-to-erp", self.url, 0, self.ids.approver_id, "-")
         self.add(
             Row(
                 "Approval -> code present in the reference ERP, with Sync Now",
