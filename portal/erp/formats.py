@@ -250,4 +250,9 @@ def _is_printable(ch: str) -> bool:
 
 
 def _first_unprintable(text: str) -> str | None:
+    # str.isprintable() is False for every forbidden category (and for a few allowed ones,
+    # such as a no-break space), so when it is True there is nothing to look for: a fast path
+    # for the usual code, which matters when a refresh checks 20,000 of them.
+    if text.isprintable():
+        return None
     return next((ch for ch in text if not _is_printable(ch)), None)
