@@ -308,17 +308,20 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     erp_system = company.erp_system
     actor = job.requested_by
     list_read_at = _now()
+    # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
+    company_list = StandardCostCode.__table__.c
     standard_rows = session.execute(
         select(
-            StandardCostCode.code, StandardCostCode.description, StandardCostCode.division,
-            StandardCostCode.active, StandardCostCode.archived, StandardCostCode.id,
-        ).where(StandardCostCode.company_id == company.id)
+            company_list.code, company_list.description, company_list.division,
+            company_list.active, company_list.archived, company_list.id,
+        ).where(company_list.company_id == company.id)
     ).all()
+    project_list = ProjectCostCode.__table__.c
     project_rows = session.execute(
         select(
-            ProjectCostCode.id, ProjectCostCode.code, ProjectCostCode.description,
-            ProjectCostCode.origin, ProjectCostCode.not_in_company_list,
-        ).where(ProjectCostCode.project_id == project.id)
+            project_list.id, project_list.code, project_list.description, project_list.origin,
+            project_list.not_in_company_list,
+        ).where(project_list.project_id == project.id)
     ).all()
     session.commit()  # end the read transaction: the progress steps below commit on their own
     mine = {row[1]: row for row in project_rows}
