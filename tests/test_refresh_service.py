@@ -254,8 +254,7 @@ def test_project_is_out_of_date_when_the_company_list_changed_after_its_refresh(
     assert not project_is_out_of_date(project)
 
 
-def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
-    project = first_project()
+def spy_on_progress(monkeypatch) -> list[dict]:
     seen = []
     real = refresh._report_progress
 
@@ -264,10 +263,34 @@ def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
         real(session, job_id, **values)
 
     monkeypatch.setattr(refresh, "_report_progress", spy)
-    run_refresh(project)
+    return seen
+
+
+def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
+    monkeypatch.setattr(refresh, "PROGRESS_INTERVAL", 0)  # a slow refresh: every step is due
+    seen = spy_on_progress(monkeypatch)
+    run_refresh(first_project())
     done = [values["progress_done"] for values in seen]
     assert seen[0] == {"progress_total": 150, "progress_done": 0}
     assert done == sorted(done) and done[-1] == 150 and len(done) > 10
+
+
+def test_progress_is_committed_at_most_every_quarter_second(app, monkeypatch):
+    readings = iter(n * 0.1 for n in range(1000))  # each look at the clock: 0.1 s later
+    monkeypatch.setattr(refresh, "monotonic", lambda: next(readings))
+    seen = spy_on_progress(monkeypatch)
+    job = run_refresh(first_project())
+    done = [values["progress_done"] for values in seen]
+    assert 3 < len(done) < 10  # about every third of the 19 steps, not after each one
+    assert job.progress_done == job.progress_total == 150
+
+
+def test_a_quick_refresh_commits_its_progress_once(app, monkeypatch):
+    monkeypatch.setattr(refresh, "monotonic", lambda: 0.0)
+    seen = spy_on_progress(monkeypatch)
+    job = run_refresh(first_project())
+    assert seen == [{"progress_total": 150, "progress_done": 0}]
+    assert job.status == "succeeded" and job.progress_done == 150
 
 
 def test_refresh_all_projects_starts_one_job_per_out_of_date_project(app):

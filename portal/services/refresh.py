@@ -13,6 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 from sqlalchemy import DateTime, false, insert, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
@@ -44,9 +45,13 @@ NEVER_STARTED_MESSAGE = (
     "The refresh did not start: no background worker picked it up within 15 minutes; "
     "nothing was changed. Check that the portal's worker is running, then try again."
 )
-# Progress is reported in about this many steps; big lists in steps of at most MAX_STEP codes.
+# The comparison runs in about this many steps; big lists in steps of at most MAX_STEP codes.
 PROGRESS_STEPS = 20
 MAX_STEP = 500
+# Progress (and the heartbeat) is committed after a step once this many seconds have passed since
+# the last commit: often enough for the banner's 1-second poll, rarely enough that a refresh of a
+# few thousand codes does not spend more time committing progress than comparing.
+PROGRESS_INTERVAL = 0.25
 # Bulk statements are cut into pieces of this many rows (SQLite's bound-parameter limit).
 WRITE_BATCH = 2000
 
@@ -328,6 +333,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     total = len(standard_rows)
     step = max(1, min(MAX_STEP, math.ceil(total / PROGRESS_STEPS)))
     _report_progress(session, job_id, progress_total=total, progress_done=0)
+    reported_at = monotonic()
 
     plan = _Plan()
     for start in range(0, total, step):
@@ -335,7 +341,9 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
             _compare(erp_system, standard, mine.pop(standard[0], None), plan)
         if step_delay:
             time.sleep(step_delay)
-        _report_progress(session, job_id, progress_done=min(total, start + step))
+        if monotonic() - reported_at >= PROGRESS_INTERVAL:
+            _report_progress(session, job_id, progress_done=min(total, start + step))
+            reported_at = monotonic()
     # Whatever is left came from the company list once and is no longer in it: flag, never delete.
     for my_id, _, _, origin, flagged in mine.values():
         if origin == "company":
@@ -358,7 +366,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
             update(RefreshJob)
             .where(RefreshJob.id == job_id, RefreshJob.status == "running")
             .values(status="succeeded", finished_at=finished, heartbeat_at=finished,
-                    skipped=plan.skipped, **counts)
+                    progress_done=total, skipped=plan.skipped, **counts)
             .execution_options(synchronize_session=False)
         ).rowcount
         if not still_ours:
