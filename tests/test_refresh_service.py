@@ -307,6 +307,32 @@ def test_refresh_all_projects_starts_one_job_per_out_of_date_project(app):
         start_refresh_all_projects(db.session, company, user_by_email("pm@ridgeline.test"))
 
 
+def test_refresh_adds_exactly_the_missing_codes_scattered_or_in_long_runs(app):
+    # Ridgeline's new codes interleave (by id) with Harbor Point's; the project already holds
+    # every third of the first block, so the codes to add are short gaps and then a long run.
+    ridgeline, harbor = company_by_slug("ridgeline"), company_by_slug("harbor-point")
+    now = utcnow()
+    for n in range(200):
+        for company, code in ((ridgeline, f"{8000 + n}.100"), (harbor, f"88-{n:03d}")):
+            db.session.add(StandardCostCode(
+                company_id=company.id, code=code, description=f"Code {n}", division="",
+                division_name="", active=True, archived=False, updated_at=now,
+            ))
+    db.session.commit()
+    project = first_project()
+    run_refresh(project)
+    complete = set(project_codes(project))
+    db.session.execute(ProjectCostCode.__table__.delete().where(
+        ProjectCostCode.project_id == project.id,
+        ProjectCostCode.code.in_([f"{8000 + n}.100" for n in range(200) if n >= 60 or n % 3]),
+    ))
+    db.session.commit()
+    job = run_refresh(project)
+    after = project_codes(project)
+    assert job.status == "succeeded" and job.added == 200 - 20
+    assert set(after) == complete and not any(code.startswith("88-") for code in after)
+
+
 def test_refresh_of_20000_codes_is_set_based(app):
     company = company_by_slug("ridgeline")
     project = first_project()

@@ -54,6 +54,10 @@ MAX_STEP = 500
 PROGRESS_INTERVAL = 0.25
 # Bulk statements are cut into pieces of this many rows (SQLite's bound-parameter limit).
 WRITE_BATCH = 2000
+# Codes to add that are neighbours in the company list, this many or more, are named by their
+# first and last id (BETWEEN) rather than one by one; at most RANGES_PER_STATEMENT per statement.
+RANGE_AT_LEAST = 16
+RANGES_PER_STATEMENT = 100
 
 
 def project_is_out_of_date(project: Project) -> bool:
@@ -249,7 +253,7 @@ def _report_progress(session: Session, job_id: int, **values) -> None:
 def _compare(
     erp_system: str, standard: tuple, mine: tuple | None, plan: _Plan
 ) -> None:
-    code, description, division, active, archived, standard_id = standard
+    code, description, active, archived, standard_id = standard
     if mine is None:
         if not active or archived:
             return  # archived and inactive codes are not added to projects that lack them
@@ -314,12 +318,13 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     actor = job.requested_by
     list_read_at = _now()
     # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
+    # The company list in id order, so that codes to add can be named as runs of neighbours.
     company_list = StandardCostCode.__table__.c
     standard_rows = session.execute(
         select(
-            company_list.code, company_list.description, company_list.division,
-            company_list.active, company_list.archived, company_list.id,
-        ).where(company_list.company_id == company.id)
+            company_list.code, company_list.description, company_list.active,
+            company_list.archived, company_list.id,
+        ).where(company_list.company_id == company.id).order_by(company_list.id)
     ).all()
     project_list = ProjectCostCode.__table__.c
     project_rows = session.execute(
@@ -352,7 +357,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
                 plan.to_flag.append(my_id)
 
     with transaction(session):
-        _apply(session, project.id, plan)
+        _apply(session, project.id, company.id, [row[4] for row in standard_rows], plan)
         finished = _now()
         counts = {
             "added": len(plan.to_add),
@@ -385,8 +390,10 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     session.expire_all()
 
 
-def _apply(session: Session, project_id: int, plan: _Plan) -> None:
-    _add_codes(session, project_id, plan.to_add)
+def _apply(
+    session: Session, project_id: int, company_id: int, company_ids: list[int], plan: _Plan
+) -> None:
+    _add_codes(session, project_id, company_id, company_ids, plan.to_add)
     _update_descriptions(session, plan.to_update)
     _set_flags(session, plan.to_flag, True)
     _set_flags(session, plan.to_unflag, False)
@@ -396,9 +403,31 @@ def _batches(rows: list) -> list[list]:
     return [rows[i:i + WRITE_BATCH] for i in range(0, len(rows), WRITE_BATCH)]
 
 
-def _add_codes(session: Session, project_id: int, standard_ids: list[int]) -> None:
+def _id_runs(chosen: list[int], company_ids: list[int]) -> tuple[list[int], list[tuple[int, int]]]:
+    """The chosen ids (in company order) as single ids and as (first, last) runs of neighbours.
+
+    A run covers exactly the chosen codes of the company between its ends: it is made of
+    consecutive ids of the company list as read, and codes added to the list later get higher ids.
+    """
+    position = {standard_id: index for index, standard_id in enumerate(company_ids)}
+    runs: list[list[int]] = []
+    for standard_id in chosen:
+        if runs and position[standard_id] == position[runs[-1][-1]] + 1:
+            runs[-1].append(standard_id)
+        else:
+            runs.append([standard_id])
+    singles = [standard_id for run in runs if len(run) < RANGE_AT_LEAST for standard_id in run]
+    ranges = [(run[0], run[-1]) for run in runs if len(run) >= RANGE_AT_LEAST]
+    return singles, ranges
+
+
+def _add_codes(
+    session: Session, project_id: int, company_id: int, company_ids: list[int],
+    standard_ids: list[int],
+) -> None:
     # INSERT ... SELECT: the database copies the company rows itself; Python only names them
-    # (an executemany of 20,000 parameter sets spent most of its time binding parameters).
+    # (an executemany of 20,000 parameter sets spent most of its time binding parameters), and
+    # names runs of neighbours by their ends (an empty project's whole list is one run).
     codes = StandardCostCode.__table__.c
     copied = select(
         literal(project_id), codes.id, codes.code, codes.description, codes.division, true(),
@@ -409,8 +438,15 @@ def _add_codes(session: Session, project_id: int, standard_ids: list[int]) -> No
         "project_id", "standard_cost_code_id", "code", "description", "division", "active",
         "origin", "not_in_company_list", "created_at",
     ]
-    for batch in _batches(standard_ids):
+    singles, ranges = _id_runs(standard_ids, company_ids)
+    for batch in _batches(singles):
         session.execute(target.from_select(columns, copied.where(codes.id.in_(batch))))
+    for start in range(0, len(ranges), RANGES_PER_STATEMENT):
+        session.execute(target.from_select(columns, copied.where(
+            codes.company_id == company_id,
+            or_(*(codes.id.between(first, last)
+                  for first, last in ranges[start:start + RANGES_PER_STATEMENT])),
+        )))
 
 
 def _update_descriptions(session: Session, rows: list[dict]) -> None:
