@@ -305,17 +305,15 @@ def refresh_project_cost_codes(session: Session, job_id: int, *, step_delay: flo
             f"The refresh failed ({type(error).__name__}); nothing was changed. Try again."
         )
         _finish_failed(session, job_id, message)
-    job = session.get(RefreshJob, job_id)
-    session.refresh(job)
-    return job
+    return session.get(RefreshJob, job_id, populate_existing=True)
 
 
 def _run(session: Session, job_id: int, step_delay: float) -> None:
     job = session.get(RefreshJob, job_id)
-    project = job.project
-    company = project.company
-    erp_system = company.erp_system
     actor = job.requested_by
+    # Plain values: every commit below expires the objects, and reloading them costs queries.
+    project_id, project_label = job.project.id, job.project.label
+    company_id, erp_system = job.project.company.id, job.project.company.erp_system
     list_read_at = _now()
     # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
     # The company list in id order, so that codes to add can be named as runs of neighbours.
@@ -324,14 +322,14 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
         select(
             company_list.code, company_list.description, company_list.active,
             company_list.archived, company_list.id,
-        ).where(company_list.company_id == company.id).order_by(company_list.id)
+        ).where(company_list.company_id == company_id).order_by(company_list.id)
     ).all()
     project_list = ProjectCostCode.__table__.c
     project_rows = session.execute(
         select(
             project_list.id, project_list.code, project_list.description, project_list.origin,
             project_list.not_in_company_list,
-        ).where(project_list.project_id == project.id)
+        ).where(project_list.project_id == project_id)
     ).all()
     session.commit()  # end the read transaction: the progress steps below commit on their own
     mine = {row[1]: row for row in project_rows}
@@ -357,7 +355,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
                 plan.to_flag.append(my_id)
 
     with transaction(session):
-        _apply(session, project.id, company.id, [row[4] for row in standard_rows], plan)
+        _apply(session, project_id, company_id, [row[4] for row in standard_rows], plan)
         finished = _now()
         counts = {
             "added": len(plan.to_add),
@@ -377,14 +375,14 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
         if not still_ours:
             raise RefreshInterrupted(STALLED_MESSAGE)
         session.execute(
-            update(Project).where(Project.id == project.id)
+            update(Project).where(Project.id == project_id)
             .values(cost_codes_refreshed_at=list_read_at)
             .execution_options(synchronize_session=False)
         )
         record_event(
-            session, company_id=company.id, actor=actor, action="project.refresh_cost_codes",
-            object_type="project", object_id=project.id, object_label=project.label,
-            project_id=project.id,
+            session, company_id=company_id, actor=actor, action="project.refresh_cost_codes",
+            object_type="project", object_id=project_id, object_label=project_label,
+            project_id=project_id,
             details={"job": job_id, **counts, "skipped": [item["code"] for item in plan.skipped]},
         )
     session.expire_all()
