@@ -8,7 +8,14 @@ from sqlalchemy import event, func, select
 
 import portal.services.refresh as refresh
 from portal.extensions import db
-from portal.models import AuditEvent, ProjectCostCode, RefreshJob, StandardCostCode, utcnow
+from portal.models import (
+    AuditEvent,
+    Project,
+    ProjectCostCode,
+    RefreshJob,
+    StandardCostCode,
+    utcnow,
+)
 from portal.services import PermissionDenied
 from portal.services.refresh import (
     STALLED_MESSAGE,
@@ -331,6 +338,41 @@ def test_refresh_adds_exactly_the_missing_codes_scattered_or_in_long_runs(app):
     after = project_codes(project)
     assert job.status == "succeeded" and job.added == 200 - 20
     assert set(after) == complete and not any(code.startswith("88-") for code in after)
+
+
+def test_refresh_updates_and_flags_only_its_own_project_codes_in_bulk(app):
+    # Two projects whose codes interleave by id; only the refreshed one changes.
+    company = company_by_slug("ridgeline")
+    mine, other = db.session.scalars(
+        select(Project).where(Project.company_id == company.id).order_by(Project.number).limit(2)
+    ).all()
+    for project in (mine, other):
+        run_refresh(project)
+    for n in range(40):
+        for project in (mine, other):
+            db.session.add(ProjectCostCode(
+                project_id=project.id, code=f"{9800 + n}.000", description="Retired",
+                origin="company",
+            ))
+    db.session.commit()
+    other_before = {code: row.description for code, row in project_codes(other).items()}
+    changed = db.session.scalars(select(StandardCostCode).where(
+        StandardCostCode.company_id == company.id, StandardCostCode.archived.is_(False),
+    ).order_by(StandardCostCode.id)).all()[5:]
+    for standard in changed:
+        standard.description = f"{standard.description} (renamed)"[:50]
+    db.session.commit()
+    job = run_refresh(mine)
+    after = project_codes(mine)
+    assert job.status == "succeeded" and job.updated == len(changed) > 100
+    assert all(after[standard.code].description == standard.description for standard in changed)
+    assert sorted(code for code, row in after.items() if row.not_in_company_list) == [
+        f"{9800 + n}.000" for n in range(40)
+    ]
+    assert job.not_in_company_list == 40
+    untouched = project_codes(other)
+    assert {code: row.description for code, row in untouched.items()} == other_before
+    assert not any(row.not_in_company_list for row in untouched.values())
 
 
 def test_refresh_of_20000_codes_is_set_based(app):

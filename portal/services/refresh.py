@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic
 
-from sqlalchemy import DateTime, false, insert, literal, or_, select, true, update
+from sqlalchemy import DateTime, and_, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,8 +54,8 @@ MAX_STEP = 500
 PROGRESS_INTERVAL = 0.25
 # Bulk statements are cut into pieces of this many rows (SQLite's bound-parameter limit).
 WRITE_BATCH = 2000
-# Codes to add that are neighbours in the company list, this many or more, are named by their
-# first and last id (BETWEEN) rather than one by one; at most RANGES_PER_STATEMENT per statement.
+# Rows to write that are neighbours in their list, this many or more, are named by their first
+# and last id (BETWEEN) rather than one by one; at most RANGES_PER_STATEMENT per statement.
 RANGE_AT_LEAST = 16
 RANGES_PER_STATEMENT = 100
 
@@ -208,7 +208,7 @@ class _Plan:
     """What the refresh will write, gathered before the one transaction that writes it."""
 
     to_add: list[int] = field(default_factory=list)  # ids of the company codes to add
-    to_update: list[dict] = field(default_factory=list)
+    to_update: list[int] = field(default_factory=list)  # project codes whose description changed
     to_flag: list[int] = field(default_factory=list)
     to_unflag: list[int] = field(default_factory=list)
     unchanged: int = 0
@@ -272,7 +272,7 @@ def _compare(
     if my_description != description and not archived:
         if _skipped(erp_system, code, plan):
             return
-        plan.to_update.append({"id": my_id, "description": description})
+        plan.to_update.append(my_id)
         changed = True
     if not changed:
         plan.unchanged += 1
@@ -316,7 +316,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     company_id, erp_system = job.project.company.id, job.project.company.erp_system
     list_read_at = _now()
     # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
-    # The company list in id order, so that codes to add can be named as runs of neighbours.
+    # Both in id order, so that the rows to write can be named as runs of neighbours.
     company_list = StandardCostCode.__table__.c
     standard_rows = session.execute(
         select(
@@ -329,7 +329,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
         select(
             project_list.id, project_list.code, project_list.description, project_list.origin,
             project_list.not_in_company_list,
-        ).where(project_list.project_id == project_id)
+        ).where(project_list.project_id == project_id).order_by(project_list.id)
     ).all()
     session.commit()  # end the read transaction: the progress steps below commit on their own
     mine = {row[1]: row for row in project_rows}
@@ -355,13 +355,15 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
                 plan.to_flag.append(my_id)
 
     with transaction(session):
-        _apply(session, project_id, company_id, [row[4] for row in standard_rows], plan)
+        lists = _Lists(
+            project_id, company_id, [row[0] for row in project_rows],
+            [row[4] for row in standard_rows],
+        )
+        _apply(session, lists, plan)
         finished = _now()
         counts = {
             "added": len(plan.to_add),
-            "updated": len(plan.to_update) + len(set(plan.to_unflag) - {
-                row["id"] for row in plan.to_update
-            }),
+            "updated": len(set(plan.to_update) | set(plan.to_unflag)),
             "unchanged": plan.unchanged,
             "not_in_company_list": plan.not_in_company_list,
         }
@@ -388,77 +390,96 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     session.expire_all()
 
 
-def _apply(
-    session: Session, project_id: int, company_id: int, company_ids: list[int], plan: _Plan
-) -> None:
-    _add_codes(session, project_id, company_id, company_ids, plan.to_add)
-    _update_descriptions(session, plan.to_update)
-    _set_flags(session, plan.to_flag, True)
-    _set_flags(session, plan.to_unflag, False)
+@dataclass
+class _Lists:
+    """Where the rows named by a plan live: the project's and the company's ids as read, ascending."""
+
+    project_id: int
+    company_id: int
+    project_ids: list[int]
+    company_ids: list[int]
+
+
+def _apply(session: Session, lists: _Lists, plan: _Plan) -> None:
+    _add_codes(session, lists, plan.to_add)
+    _update_descriptions(session, lists, plan.to_update)
+    _set_flags(session, lists, plan.to_flag, True)
+    _set_flags(session, lists, plan.to_unflag, False)
 
 
 def _batches(rows: list) -> list[list]:
     return [rows[i:i + WRITE_BATCH] for i in range(0, len(rows), WRITE_BATCH)]
 
 
-def _id_runs(chosen: list[int], company_ids: list[int]) -> tuple[list[int], list[tuple[int, int]]]:
-    """The chosen ids (in company order) as single ids and as (first, last) runs of neighbours.
+def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
+    """WHERE clauses that between them pick exactly the chosen rows, for one statement each.
 
-    A run covers exactly the chosen codes of the company between its ends: it is made of
-    consecutive ids of the company list as read, and codes added to the list later get higher ids.
+    Runs of RANGE_AT_LEAST or more neighbours in ordered_ids (the scope's ids as read, ascending)
+    are named by their ends, "scope AND id BETWEEN first AND last" (an empty project's whole list
+    is one run); the rest by id, IN batches. A run covers no row but its own: rows created later
+    get higher ids. Rendering 2,000-id IN lists was most of the Python cost of a big refresh.
     """
-    position = {standard_id: index for index, standard_id in enumerate(company_ids)}
+    position = {row_id: index for index, row_id in enumerate(ordered_ids)}
     runs: list[list[int]] = []
-    for standard_id in chosen:
-        if runs and position[standard_id] == position[runs[-1][-1]] + 1:
-            runs[-1].append(standard_id)
+    for row_id in sorted(chosen, key=position.__getitem__):
+        if runs and position[row_id] == position[runs[-1][-1]] + 1:
+            runs[-1].append(row_id)
         else:
-            runs.append([standard_id])
-    singles = [standard_id for run in runs if len(run) < RANGE_AT_LEAST for standard_id in run]
+            runs.append([row_id])
+    singles = [row_id for run in runs if len(run) < RANGE_AT_LEAST for row_id in run]
     ranges = [(run[0], run[-1]) for run in runs if len(run) >= RANGE_AT_LEAST]
-    return singles, ranges
+    clauses = [column.in_(batch) for batch in _batches(singles)]
+    for start in range(0, len(ranges), RANGES_PER_STATEMENT):
+        clauses.append(and_(scope, or_(*(
+            column.between(first, last) for first, last in ranges[start:start + RANGES_PER_STATEMENT]
+        ))))
+    return clauses
 
 
-def _add_codes(
-    session: Session, project_id: int, company_id: int, company_ids: list[int],
-    standard_ids: list[int],
-) -> None:
+def _add_codes(session: Session, lists: _Lists, standard_ids: list[int]) -> None:
     # INSERT ... SELECT: the database copies the company rows itself; Python only names them
-    # (an executemany of 20,000 parameter sets spent most of its time binding parameters), and
-    # names runs of neighbours by their ends (an empty project's whole list is one run).
+    # (an executemany of 20,000 parameter sets spent most of its time binding parameters).
     codes = StandardCostCode.__table__.c
     copied = select(
-        literal(project_id), codes.id, codes.code, codes.description, codes.division, true(),
-        literal("company"), false(), literal(_now(), DateTime()),
+        literal(lists.project_id), codes.id, codes.code, codes.description, codes.division,
+        true(), literal("company"), false(), literal(_now(), DateTime()),
     )
     target = insert(ProjectCostCode.__table__)
     columns = [
         "project_id", "standard_cost_code_id", "code", "description", "division", "active",
         "origin", "not_in_company_list", "created_at",
     ]
-    singles, ranges = _id_runs(standard_ids, company_ids)
-    for batch in _batches(singles):
-        session.execute(target.from_select(columns, copied.where(codes.id.in_(batch))))
-    for start in range(0, len(ranges), RANGES_PER_STATEMENT):
-        session.execute(target.from_select(columns, copied.where(
-            codes.company_id == company_id,
-            or_(*(codes.id.between(first, last)
-                  for first, last in ranges[start:start + RANGES_PER_STATEMENT])),
-        )))
+    for clause in _picking(
+        codes.id, codes.company_id == lists.company_id, standard_ids, lists.company_ids
+    ):
+        session.execute(target.from_select(columns, copied.where(clause)))
 
 
-def _update_descriptions(session: Session, rows: list[dict]) -> None:
-    for batch in _batches(rows):
-        session.execute(update(ProjectCostCode), batch)  # bulk UPDATE by primary key
-
-
-def _set_flags(session: Session, ids: list[int], flagged: bool) -> None:
-    for batch in _batches(ids):
+def _update_descriptions(session: Session, lists: _Lists, ids: list[int]) -> None:
+    # Each UPDATE copies the descriptions from the company list in the database (a correlated
+    # subquery), instead of an executemany of one parameter set per code.
+    mine, company_list = ProjectCostCode.__table__, StandardCostCode.__table__.c
+    current = (
+        select(company_list.description)
+        .where(company_list.company_id == lists.company_id, company_list.code == mine.c.code)
+        .scalar_subquery()
+    )
+    for clause in _picking(
+        mine.c.id, mine.c.project_id == lists.project_id, ids, lists.project_ids
+    ):
         session.execute(
-            update(ProjectCostCode).where(ProjectCostCode.id.in_(batch))
-            .values(not_in_company_list=flagged)
-            .execution_options(synchronize_session=False)
+            update(mine).where(clause)
+            # A code dropped from the list meanwhile keeps its description (flagged next time).
+            .values(description=func.coalesce(current, mine.c.description))
         )
+
+
+def _set_flags(session: Session, lists: _Lists, ids: list[int], flagged: bool) -> None:
+    mine = ProjectCostCode.__table__
+    for clause in _picking(
+        mine.c.id, mine.c.project_id == lists.project_id, ids, lists.project_ids
+    ):
+        session.execute(update(mine).where(clause).values(not_in_company_list=flagged))
 
 
 def _finish_failed(session: Session, job_id: int, message: str) -> None:
