@@ -419,6 +419,8 @@ def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
     is one run); the rest by id, IN batches. A run covers no row but its own: rows created later
     get higher ids. Rendering 2,000-id IN lists was most of the Python cost of a big refresh.
     """
+    if not chosen:
+        return []
     position = {row_id: index for index, row_id in enumerate(ordered_ids)}
     runs: list[list[int]] = []
     for row_id in sorted(chosen, key=position.__getitem__):
