@@ -8,7 +8,14 @@ from sqlalchemy import event, func, select
 
 import portal.services.refresh as refresh
 from portal.extensions import db
-from portal.models import AuditEvent, ProjectCostCode, RefreshJob, StandardCostCode, utcnow
+from portal.models import (
+    AuditEvent,
+    Project,
+    ProjectCostCode,
+    RefreshJob,
+    StandardCostCode,
+    utcnow,
+)
 from portal.services import PermissionDenied
 from portal.services.refresh import (
     STALLED_MESSAGE,
@@ -254,8 +261,7 @@ def test_project_is_out_of_date_when_the_company_list_changed_after_its_refresh(
     assert not project_is_out_of_date(project)
 
 
-def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
-    project = first_project()
+def spy_on_progress(monkeypatch) -> list[dict]:
     seen = []
     real = refresh._report_progress
 
@@ -264,10 +270,34 @@ def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
         real(session, job_id, **values)
 
     monkeypatch.setattr(refresh, "_report_progress", spy)
-    run_refresh(project)
+    return seen
+
+
+def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
+    monkeypatch.setattr(refresh, "PROGRESS_INTERVAL", 0)  # a slow refresh: every step is due
+    seen = spy_on_progress(monkeypatch)
+    run_refresh(first_project())
     done = [values["progress_done"] for values in seen]
     assert seen[0] == {"progress_total": 150, "progress_done": 0}
     assert done == sorted(done) and done[-1] == 150 and len(done) > 10
+
+
+def test_progress_is_committed_at_most_every_quarter_second(app, monkeypatch):
+    readings = iter(n * 0.1 for n in range(1000))  # each look at the clock: 0.1 s later
+    monkeypatch.setattr(refresh, "monotonic", lambda: next(readings))
+    seen = spy_on_progress(monkeypatch)
+    job = run_refresh(first_project())
+    done = [values["progress_done"] for values in seen]
+    assert 3 < len(done) < 10  # about every third of the 19 steps, not after each one
+    assert job.progress_done == job.progress_total == 150
+
+
+def test_a_quick_refresh_commits_its_progress_once(app, monkeypatch):
+    monkeypatch.setattr(refresh, "monotonic", lambda: 0.0)
+    seen = spy_on_progress(monkeypatch)
+    job = run_refresh(first_project())
+    assert seen == [{"progress_total": 150, "progress_done": 0}]
+    assert job.status == "succeeded" and job.progress_done == 150
 
 
 def test_refresh_all_projects_starts_one_job_per_out_of_date_project(app):
@@ -282,6 +312,67 @@ def test_refresh_all_projects_starts_one_job_per_out_of_date_project(app):
     assert {job.batch_id for job in batch.jobs} == {batch.batch_id}
     with pytest.raises(PermissionDenied):
         start_refresh_all_projects(db.session, company, user_by_email("pm@ridgeline.test"))
+
+
+def test_refresh_adds_exactly_the_missing_codes_scattered_or_in_long_runs(app):
+    # Ridgeline's new codes interleave (by id) with Harbor Point's; the project already holds
+    # every third of the first block, so the codes to add are short gaps and then a long run.
+    ridgeline, harbor = company_by_slug("ridgeline"), company_by_slug("harbor-point")
+    now = utcnow()
+    for n in range(200):
+        for company, code in ((ridgeline, f"{8000 + n}.100"), (harbor, f"88-{n:03d}")):
+            db.session.add(StandardCostCode(
+                company_id=company.id, code=code, description=f"Code {n}", division="",
+                division_name="", active=True, archived=False, updated_at=now,
+            ))
+    db.session.commit()
+    project = first_project()
+    run_refresh(project)
+    complete = set(project_codes(project))
+    db.session.execute(ProjectCostCode.__table__.delete().where(
+        ProjectCostCode.project_id == project.id,
+        ProjectCostCode.code.in_([f"{8000 + n}.100" for n in range(200) if n >= 60 or n % 3]),
+    ))
+    db.session.commit()
+    job = run_refresh(project)
+    after = project_codes(project)
+    assert job.status == "succeeded" and job.added == 200 - 20
+    assert set(after) == complete and not any(code.startswith("88-") for code in after)
+
+
+def test_refresh_updates_and_flags_only_its_own_project_codes_in_bulk(app):
+    # Two projects whose codes interleave by id; only the refreshed one changes.
+    company = company_by_slug("ridgeline")
+    mine, other = db.session.scalars(
+        select(Project).where(Project.company_id == company.id).order_by(Project.number).limit(2)
+    ).all()
+    for project in (mine, other):
+        run_refresh(project)
+    for n in range(40):
+        for project in (mine, other):
+            db.session.add(ProjectCostCode(
+                project_id=project.id, code=f"{9800 + n}.000", description="Retired",
+                origin="company",
+            ))
+    db.session.commit()
+    other_before = {code: row.description for code, row in project_codes(other).items()}
+    changed = db.session.scalars(select(StandardCostCode).where(
+        StandardCostCode.company_id == company.id, StandardCostCode.archived.is_(False),
+    ).order_by(StandardCostCode.id)).all()[5:]
+    for standard in changed:
+        standard.description = f"{standard.description} (renamed)"[:50]
+    db.session.commit()
+    job = run_refresh(mine)
+    after = project_codes(mine)
+    assert job.status == "succeeded" and job.updated == len(changed) > 100
+    assert all(after[standard.code].description == standard.description for standard in changed)
+    assert sorted(code for code, row in after.items() if row.not_in_company_list) == [
+        f"{9800 + n}.000" for n in range(40)
+    ]
+    assert job.not_in_company_list == 40
+    untouched = project_codes(other)
+    assert {code: row.description for code, row in untouched.items()} == other_before
+    assert not any(row.not_in_company_list for row in untouched.values())
 
 
 def test_refresh_of_20000_codes_is_set_based(app):

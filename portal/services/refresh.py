@@ -13,8 +13,9 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import DateTime, and_, false, func, insert, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,11 +45,19 @@ NEVER_STARTED_MESSAGE = (
     "The refresh did not start: no background worker picked it up within 15 minutes; "
     "nothing was changed. Check that the portal's worker is running, then try again."
 )
-# Progress is reported in about this many steps; big lists in steps of at most MAX_STEP codes.
+# The comparison runs in about this many steps; big lists in steps of at most MAX_STEP codes.
 PROGRESS_STEPS = 20
 MAX_STEP = 500
+# Progress (and the heartbeat) is committed after a step once this many seconds have passed since
+# the last commit: often enough for the banner's 1-second poll, rarely enough that a refresh of a
+# few thousand codes does not spend more time committing progress than comparing.
+PROGRESS_INTERVAL = 0.25
 # Bulk statements are cut into pieces of this many rows (SQLite's bound-parameter limit).
 WRITE_BATCH = 2000
+# Rows to write that are neighbours in their list, this many or more, are named by their first
+# and last id (BETWEEN) rather than one by one; at most RANGES_PER_STATEMENT per statement.
+RANGE_AT_LEAST = 16
+RANGES_PER_STATEMENT = 100
 
 
 def project_is_out_of_date(project: Project) -> bool:
@@ -198,8 +207,8 @@ def active_batch_id(session: Session, company: Company) -> str | None:
 class _Plan:
     """What the refresh will write, gathered before the one transaction that writes it."""
 
-    to_add: list[dict] = field(default_factory=list)
-    to_update: list[dict] = field(default_factory=list)
+    to_add: list[int] = field(default_factory=list)  # ids of the company codes to add
+    to_update: list[int] = field(default_factory=list)  # project codes whose description changed
     to_flag: list[int] = field(default_factory=list)
     to_unflag: list[int] = field(default_factory=list)
     unchanged: int = 0
@@ -244,16 +253,13 @@ def _report_progress(session: Session, job_id: int, **values) -> None:
 def _compare(
     erp_system: str, standard: tuple, mine: tuple | None, plan: _Plan
 ) -> None:
-    code, description, division, active, archived, standard_id = standard
+    code, description, active, archived, standard_id = standard
     if mine is None:
         if not active or archived:
             return  # archived and inactive codes are not added to projects that lack them
         if _skipped(erp_system, code, plan):
             return
-        plan.to_add.append({
-            "code": code, "description": description, "division": division,
-            "standard_cost_code_id": standard_id, "origin": "company",
-        })
+        plan.to_add.append(standard_id)
         return
     my_id, _, my_description, origin, flagged = mine
     if origin != "company":
@@ -266,7 +272,7 @@ def _compare(
     if my_description != description and not archived:
         if _skipped(erp_system, code, plan):
             return
-        plan.to_update.append({"id": my_id, "description": description})
+        plan.to_update.append(my_id)
         changed = True
     if not changed:
         plan.unchanged += 1
@@ -299,35 +305,38 @@ def refresh_project_cost_codes(session: Session, job_id: int, *, step_delay: flo
             f"The refresh failed ({type(error).__name__}); nothing was changed. Try again."
         )
         _finish_failed(session, job_id, message)
-    job = session.get(RefreshJob, job_id)
-    session.refresh(job)
-    return job
+    return session.get(RefreshJob, job_id, populate_existing=True)
 
 
 def _run(session: Session, job_id: int, step_delay: float) -> None:
     job = session.get(RefreshJob, job_id)
-    project = job.project
-    company = project.company
-    erp_system = company.erp_system
     actor = job.requested_by
+    # Plain values: every commit below expires the objects, and reloading them costs queries.
+    project_id, project_label = job.project.id, job.project.label
+    company_id, erp_system = job.project.company.id, job.project.company.erp_system
     list_read_at = _now()
+    # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
+    # Both in id order, so that the rows to write can be named as runs of neighbours.
+    company_list = StandardCostCode.__table__.c
     standard_rows = session.execute(
         select(
-            StandardCostCode.code, StandardCostCode.description, StandardCostCode.division,
-            StandardCostCode.active, StandardCostCode.archived, StandardCostCode.id,
-        ).where(StandardCostCode.company_id == company.id)
+            company_list.code, company_list.description, company_list.active,
+            company_list.archived, company_list.id,
+        ).where(company_list.company_id == company_id).order_by(company_list.id)
     ).all()
+    project_list = ProjectCostCode.__table__.c
     project_rows = session.execute(
         select(
-            ProjectCostCode.id, ProjectCostCode.code, ProjectCostCode.description,
-            ProjectCostCode.origin, ProjectCostCode.not_in_company_list,
-        ).where(ProjectCostCode.project_id == project.id)
+            project_list.id, project_list.code, project_list.description, project_list.origin,
+            project_list.not_in_company_list,
+        ).where(project_list.project_id == project_id).order_by(project_list.id)
     ).all()
     session.commit()  # end the read transaction: the progress steps below commit on their own
     mine = {row[1]: row for row in project_rows}
     total = len(standard_rows)
     step = max(1, min(MAX_STEP, math.ceil(total / PROGRESS_STEPS)))
     _report_progress(session, job_id, progress_total=total, progress_done=0)
+    reported_at = monotonic()
 
     plan = _Plan()
     for start in range(0, total, step):
@@ -335,7 +344,9 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
             _compare(erp_system, standard, mine.pop(standard[0], None), plan)
         if step_delay:
             time.sleep(step_delay)
-        _report_progress(session, job_id, progress_done=min(total, start + step))
+        if monotonic() - reported_at >= PROGRESS_INTERVAL:
+            _report_progress(session, job_id, progress_done=min(total, start + step))
+            reported_at = monotonic()
     # Whatever is left came from the company list once and is no longer in it: flag, never delete.
     for my_id, _, _, origin, flagged in mine.values():
         if origin == "company":
@@ -344,13 +355,15 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
                 plan.to_flag.append(my_id)
 
     with transaction(session):
-        _apply(session, project.id, plan)
+        lists = _Lists(
+            project_id, company_id, [row[0] for row in project_rows],
+            [row[4] for row in standard_rows],
+        )
+        _apply(session, lists, plan)
         finished = _now()
         counts = {
             "added": len(plan.to_add),
-            "updated": len(plan.to_update) + len(set(plan.to_unflag) - {
-                row["id"] for row in plan.to_update
-            }),
+            "updated": len(set(plan.to_update) | set(plan.to_unflag)),
             "unchanged": plan.unchanged,
             "not_in_company_list": plan.not_in_company_list,
         }
@@ -358,58 +371,117 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
             update(RefreshJob)
             .where(RefreshJob.id == job_id, RefreshJob.status == "running")
             .values(status="succeeded", finished_at=finished, heartbeat_at=finished,
-                    skipped=plan.skipped, **counts)
+                    progress_done=total, skipped=plan.skipped, **counts)
             .execution_options(synchronize_session=False)
         ).rowcount
         if not still_ours:
             raise RefreshInterrupted(STALLED_MESSAGE)
         session.execute(
-            update(Project).where(Project.id == project.id)
+            update(Project).where(Project.id == project_id)
             .values(cost_codes_refreshed_at=list_read_at)
             .execution_options(synchronize_session=False)
         )
         record_event(
-            session, company_id=company.id, actor=actor, action="project.refresh_cost_codes",
-            object_type="project", object_id=project.id, object_label=project.label,
-            project_id=project.id,
+            session, company_id=company_id, actor=actor, action="project.refresh_cost_codes",
+            object_type="project", object_id=project_id, object_label=project_label,
+            project_id=project_id,
             details={"job": job_id, **counts, "skipped": [item["code"] for item in plan.skipped]},
         )
     session.expire_all()
 
 
-def _apply(session: Session, project_id: int, plan: _Plan) -> None:
-    _add_codes(session, project_id, plan.to_add)
-    _update_descriptions(session, plan.to_update)
-    _set_flags(session, plan.to_flag, True)
-    _set_flags(session, plan.to_unflag, False)
+@dataclass
+class _Lists:
+    """Where the rows named by a plan live: the project's and the company's ids as read, ascending."""
+
+    project_id: int
+    company_id: int
+    project_ids: list[int]
+    company_ids: list[int]
+
+
+def _apply(session: Session, lists: _Lists, plan: _Plan) -> None:
+    _add_codes(session, lists, plan.to_add)
+    _update_descriptions(session, lists, plan.to_update)
+    _set_flags(session, lists, plan.to_flag, True)
+    _set_flags(session, lists, plan.to_unflag, False)
 
 
 def _batches(rows: list) -> list[list]:
     return [rows[i:i + WRITE_BATCH] for i in range(0, len(rows), WRITE_BATCH)]
 
 
-def _add_codes(session: Session, project_id: int, rows: list[dict]) -> None:
-    now = _now()
-    for batch in _batches(rows):
+def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
+    """WHERE clauses that between them pick exactly the chosen rows, for one statement each.
+
+    Runs of RANGE_AT_LEAST or more neighbours in ordered_ids (the scope's ids as read, ascending)
+    are named by their ends, "scope AND id BETWEEN first AND last" (an empty project's whole list
+    is one run); the rest by id, IN batches. A run covers no row but its own: rows created later
+    get higher ids. Rendering 2,000-id IN lists was most of the Python cost of a big refresh.
+    """
+    if not chosen:
+        return []
+    position = {row_id: index for index, row_id in enumerate(ordered_ids)}
+    runs: list[list[int]] = []
+    for row_id in sorted(chosen, key=position.__getitem__):
+        if runs and position[row_id] == position[runs[-1][-1]] + 1:
+            runs[-1].append(row_id)
+        else:
+            runs.append([row_id])
+    singles = [row_id for run in runs if len(run) < RANGE_AT_LEAST for row_id in run]
+    ranges = [(run[0], run[-1]) for run in runs if len(run) >= RANGE_AT_LEAST]
+    clauses = [column.in_(batch) for batch in _batches(singles)]
+    for start in range(0, len(ranges), RANGES_PER_STATEMENT):
+        clauses.append(and_(scope, or_(*(
+            column.between(first, last) for first, last in ranges[start:start + RANGES_PER_STATEMENT]
+        ))))
+    return clauses
+
+
+def _add_codes(session: Session, lists: _Lists, standard_ids: list[int]) -> None:
+    # INSERT ... SELECT: the database copies the company rows itself; Python only names them
+    # (an executemany of 20,000 parameter sets spent most of its time binding parameters).
+    codes = StandardCostCode.__table__.c
+    copied = select(
+        literal(lists.project_id), codes.id, codes.code, codes.description, codes.division,
+        true(), literal("company"), false(), literal(_now(), DateTime()),
+    )
+    target = insert(ProjectCostCode.__table__)
+    columns = [
+        "project_id", "standard_cost_code_id", "code", "description", "division", "active",
+        "origin", "not_in_company_list", "created_at",
+    ]
+    for clause in _picking(
+        codes.id, codes.company_id == lists.company_id, standard_ids, lists.company_ids
+    ):
+        session.execute(target.from_select(columns, copied.where(clause)))
+
+
+def _update_descriptions(session: Session, lists: _Lists, ids: list[int]) -> None:
+    # Each UPDATE copies the descriptions from the company list in the database (a correlated
+    # subquery), instead of an executemany of one parameter set per code.
+    mine, company_list = ProjectCostCode.__table__, StandardCostCode.__table__.c
+    current = (
+        select(company_list.description)
+        .where(company_list.company_id == lists.company_id, company_list.code == mine.c.code)
+        .scalar_subquery()
+    )
+    for clause in _picking(
+        mine.c.id, mine.c.project_id == lists.project_id, ids, lists.project_ids
+    ):
         session.execute(
-            insert(ProjectCostCode.__table__),  # Core executemany: no ORM bookkeeping per row
-            [{**row, "project_id": project_id, "active": True, "not_in_company_list": False,
-              "created_at": now} for row in batch],
+            update(mine).where(clause)
+            # A code dropped from the list meanwhile keeps its description (flagged next time).
+            .values(description=func.coalesce(current, mine.c.description))
         )
 
 
-def _update_descriptions(session: Session, rows: list[dict]) -> None:
-    for batch in _batches(rows):
-        session.execute(update(ProjectCostCode), batch)  # bulk UPDATE by primary key
-
-
-def _set_flags(session: Session, ids: list[int], flagged: bool) -> None:
-    for batch in _batches(ids):
-        session.execute(
-            update(ProjectCostCode).where(ProjectCostCode.id.in_(batch))
-            .values(not_in_company_list=flagged)
-            .execution_options(synchronize_session=False)
-        )
+def _set_flags(session: Session, lists: _Lists, ids: list[int], flagged: bool) -> None:
+    mine = ProjectCostCode.__table__
+    for clause in _picking(
+        mine.c.id, mine.c.project_id == lists.project_id, ids, lists.project_ids
+    ):
+        session.execute(update(mine).where(clause).values(not_in_company_list=flagged))
 
 
 def _finish_failed(session: Session, job_id: int, message: str) -> None:

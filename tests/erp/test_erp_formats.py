@@ -1,9 +1,12 @@
 import contextlib
+import re
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal.erp import formats
 from portal.erp.formats import (
     DESCRIPTION_LIMITS,
     CostCodeFormatError,
@@ -179,3 +182,27 @@ def test_any_text_is_a_code_or_a_format_error(erp, text):
 def test_code_like_text_is_a_code_or_a_format_error(erp, text):
     with contextlib.suppress(CostCodeFormatError):
         assert validate_cost_code(erp, text)
+
+
+def _answer(erp, text):
+    try:
+        return validate_cost_code(erp, text)
+    except CostCodeFormatError as error:
+        return ("error", str(error))
+
+
+@pytest.mark.parametrize("erp", [SAGE100, SAGE300])
+@given(
+    text=st.one_of(
+        st.text(alphabet=st.sampled_from("0123456789./-AZaz_ \t\u00e9\u00a0"), max_size=36),
+        st.from_regex(formats._SAGE100_WELL_FORMED, fullmatch=True),
+        st.from_regex(formats._SAGE300_WELL_FORMED, fullmatch=True),
+    )
+)
+def test_well_formed_fast_path_gives_the_full_rules_answer(erp, text):
+    never = re.compile(r"(?!)")
+    with mock.patch.object(formats, "_SAGE100_WELL_FORMED", never), mock.patch.object(
+        formats, "_SAGE300_WELL_FORMED", never
+    ):
+        full = _answer(erp, text)
+    assert _answer(erp, text) == full
