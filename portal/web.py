@@ -67,12 +67,20 @@ def requested_page(value: str | None = None) -> int:
 
 
 def paginate(
-    query: Select, per_page: int | None = None, scalars: bool = True, page: int | None = None
+    query: Select,
+    per_page: int | None = None,
+    scalars: bool = True,
+    page: int | None = None,
+    total: int | None = None,
 ) -> Page:
-    """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own."""
+    """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own.
+
+    A caller that has counted the rows already passes `total`, saving the count query.
+    """
     per_page = per_page or current_app.config["PAGE_SIZE"]
     page = page or requested_page()
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
