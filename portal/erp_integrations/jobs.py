@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, exists, func, not_, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from portal.models import CostCodeUpdateRequest, ErpJob, Project, UpdateRequestLine, User
@@ -35,11 +35,11 @@ def _link_error():
     )
 
 
-def _has_failed_request():
-    return (
-        exists()
-        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
-        .correlate(Project)
+def _projects_with_requests(company_id: int, *states: str):
+    # One set of the company's projects, not one look-up per project: the filters run over
+    # every project of the company, thousands of them.
+    return select(CostCodeUpdateRequest.project_id).where(
+        CostCodeUpdateRequest.company_id == company_id, CostCodeUpdateRequest.status.in_(states)
     )
 
 
@@ -70,18 +70,16 @@ def _where(filter_key: str, company_id: int) -> list:
             Project.erp_link_state.in_(("ready_to_export", "accepted")),
         ]
     if filter_key == "failed_to_export":
-        return [Project.company_id == company_id, or_(_has_failed_request(), _link_error())]
+        return [
+            Project.company_id == company_id,
+            or_(Project.id.in_(_projects_with_requests(company_id, "failed")), _link_error()),
+        ]
     if filter_key == "synced":
         return [
             Project.company_id == company_id,
             Project.archived.is_(False),
             Project.erp_link_state == "linked",
-            not_(
-                exists().where(
-                    CostCodeUpdateRequest.project_id == Project.id,
-                    CostCodeUpdateRequest.status.in_(OPEN_REQUEST_STATES),
-                )
-            ),
+            Project.id.not_in(_projects_with_requests(company_id, *OPEN_REQUEST_STATES)),
         ]
     if filter_key == "archived":
         return [Project.company_id == company_id, Project.archived.is_(True)]
