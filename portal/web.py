@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Select, func, select
@@ -86,6 +87,23 @@ def paginate(
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
 
 
+_ROW_ID_MARKER = 918273645546372819
+
+
+def url_for_rows(endpoint: str, id_argument: str, **values: Any) -> Callable[[int], str]:
+    """url_for() for a table's rows, which differ only in one integer id: built once per table.
+
+    Building a URL is most of a row's rendering time; here the id is put into the path of one
+    URL built with a marker, so every row's URL is exactly what url_for() would give.
+    """
+    url = url_for(endpoint, **{id_argument: _ROW_ID_MARKER}, **values)
+    path, question_mark, query = url.partition("?")
+    before, marker, after = path.partition(str(_ROW_ID_MARKER))
+    if not marker:
+        raise ValueError(f"{endpoint} has no {id_argument} in its path")
+    return lambda row_id: f"{before}{int(row_id)}{after}{question_mark}{query}"
+
+
 def error_response(code: int, message: str | None = None):
     message = message or ERROR_MESSAGES.get(code, "The request failed.")
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
@@ -119,6 +137,7 @@ def init_web(app: Flask) -> None:
     app.context_processor(_header_context)
     app.jinja_env.globals["Level"] = Level
     app.jinja_env.globals["is_htmx"] = is_htmx
+    app.jinja_env.globals["url_for_rows"] = url_for_rows
 
     @app.template_filter("when")
     def _when(value):  # noqa: ANN001
