@@ -3,10 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 from portal.config import PROJECT_ROOT, Config, instance_secret_key
 from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def _showing_a_page() -> bool:
+    # GET and HEAD change nothing (the few that do write go through a service transaction).
+    return has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
@@ -26,7 +31,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     db.init_app(app)
     with app.app_context():
-        configure_engine(db.engine)
+        configure_engine(db.engine, reads_only=_showing_a_page)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import Select, func, select
@@ -67,15 +68,40 @@ def requested_page(value: str | None = None) -> int:
 
 
 def paginate(
-    query: Select, per_page: int | None = None, scalars: bool = True, page: int | None = None
+    query: Select,
+    per_page: int | None = None,
+    scalars: bool = True,
+    page: int | None = None,
+    total: int | None = None,
 ) -> Page:
-    """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own."""
+    """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own.
+
+    A caller that has counted the rows already passes `total`, saving the count query.
+    """
     per_page = per_page or current_app.config["PAGE_SIZE"]
     page = page or requested_page()
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+_ROW_ID_MARKER = 918273645546372819
+
+
+def url_for_rows(endpoint: str, id_argument: str, **values: Any) -> Callable[[int], str]:
+    """url_for() for a table's rows, which differ only in one integer id: built once per table.
+
+    Building a URL is most of a row's rendering time; here the id is put into the path of one
+    URL built with a marker, so every row's URL is exactly what url_for() would give.
+    """
+    url = url_for(endpoint, **{id_argument: _ROW_ID_MARKER}, **values)
+    path, question_mark, query = url.partition("?")
+    before, marker, after = path.partition(str(_ROW_ID_MARKER))
+    if not marker:
+        raise ValueError(f"{endpoint} has no {id_argument} in its path")
+    return lambda row_id: f"{before}{int(row_id)}{after}{question_mark}{query}"
 
 
 def error_response(code: int, message: str | None = None):
@@ -111,6 +137,7 @@ def init_web(app: Flask) -> None:
     app.context_processor(_header_context)
     app.jinja_env.globals["Level"] = Level
     app.jinja_env.globals["is_htmx"] = is_htmx
+    app.jinja_env.globals["url_for_rows"] = url_for_rows
 
     @app.template_filter("when")
     def _when(value):  # noqa: ANN001

@@ -126,6 +126,40 @@ def test_other_filters_list_their_projects_and_jobs(client, auth):
     assert 'Ready to Update <span class="count">2</span>' in failed
 
 
+def test_each_filter_count_is_the_number_of_projects_it_lists(client, auth):
+    # The counts are computed apart from the lists (for speed); a search makes the list count
+    # its own rows, so the two must agree in every state a project can be in.
+    company = company_by_slug("ridgeline")
+    projects = db.session.scalars(
+        select(Project).where(Project.company_id == company.id).order_by(Project.number)
+    ).all()
+    projects[0].archived = True
+    projects[1].erp_link_state = "ready_to_export"
+    projects[2].erp_link_message = "The ERP refused the job: the job number is taken."
+    projects[3].erp_link_state = "rejected"
+    projects[3].erp_link_message = "Use the existing job."
+    pm = user_by_email("pm@ridgeline.test")
+    for project, status in ((projects[4], "failed"), (projects[5], "approved"), (projects[6], "exported")):
+        db.session.add(
+            CostCodeUpdateRequest(
+                company_id=company.id, project_id=project.id, requested_by_id=pm.id, status=status
+            )
+        )
+    db.session.commit()
+    auth.login_as("viewer")
+    for key, label in (
+        ("ready_to_export", "Ready to Export"),
+        ("failed_to_export", "Failed to Export"),
+        ("synced", "Synced"),
+        ("archived", "Archived"),
+    ):
+        page = client.htmx_get(f"{JOBS}?filter={key}&q=RB-").get_data(as_text=True)
+        counted = int(re.search(rf'{label} <span class="count">(\d+)</span>', page).group(1))
+        listed = re.search(r"(\d+) in all", page)
+        assert counted == (int(listed.group(1)) if listed else 0), key
+        assert counted > 0, key
+
+
 def _add_requests(count: int) -> None:
     company = company_by_slug("ridgeline")
     pm = user_by_email("pm@ridgeline.test")

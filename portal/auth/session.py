@@ -5,6 +5,7 @@ import time
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import User
@@ -16,7 +17,8 @@ def load_user(user_id: str) -> User | None:
     # session that user has open, including ones already in other browsers.
     try:
         raw_id, raw_version = user_id.split(":", 1)
-        user = db.session.get(User, int(raw_id))
+        # Every page shows the company (header, permissions): one query, not two.
+        user = db.session.get(User, int(raw_id), options=[joinedload(User.company)])
         version = int(raw_version)
     except ValueError:
         return None

@@ -69,18 +69,22 @@ def search_text() -> str:
 
 
 def _jobs_context(filter_key: str, search: str) -> dict:
-    company_id = current_user.company_id
-    counts = db.session.execute(counts_query(company_id)).mappings().one()
-    query, scalars = rows_query(filter_key, company_id, search)
+    # The user itself, not the proxy: it is asked once per row.
+    user = current_user._get_current_object()
+    counts = db.session.execute(counts_query(), {"company_id": user.company_id}).mappings().one()
+    query, scalars = rows_query(filter_key, user.company_id, search)
     return {
         "filters": JOB_FILTERS,
         "filter_key": filter_key,
         "filter_label": dict(JOB_FILTERS)[filter_key],
         "counts": counts,
         "search": search,
-        "page": paginate(query, scalars=scalars),
-        "refusal": approval_refusal(current_user),
-        "row_refusal": partial(approval_refusal, current_user),
+        # Without a search the filter's count is the table's row count.
+        "page": paginate(query, scalars=scalars, total=None if search else counts[filter_key]),
+        "refusal": approval_refusal(user),
+        "row_refusal": partial(approval_refusal, user),
+        # The header badge shows the Ready to Update count: counted above already.
+        "waiting_update_count": lambda: counts["ready_to_update"],
     }
 
 

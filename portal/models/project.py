@@ -21,7 +21,11 @@ ERP_LINK_STATES = {
 
 class Project(db.Model):
     __tablename__ = "projects"
-    __table_args__ = (UniqueConstraint("company_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        # The Jobs tab's filter counts read this index alone, not the company's every project.
+        Index("ix_projects_job_filters", "company_id", "archived", "erp_link_state", "erp_link_message"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
+from portal.database import begin_writing
+
 
 class ServiceError(Exception):
     """A refusal or bad input the user can act on; the message is shown as it is."""
@@ -26,6 +28,7 @@ class PermissionDenied(ServiceError):
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
     try:
+        begin_writing(session)
         yield session
         session.commit()
     except BaseException:
