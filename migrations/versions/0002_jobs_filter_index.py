@@ -1,6 +1,6 @@
 """The Jobs tab's filter counts read an index instead of every project row
 
-Revision ID: p1_jobs_filters
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 03:45:00
 
@@ -9,7 +9,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision = 'p1_jobs_filters'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
