@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -392,11 +393,16 @@ class Bench:
         """Run in a child process so its peak RSS is its own."""
         # Each probe works on its own copy of the generated SQLite file (the floor always does).
         copy = self.work / f"probe-{what}-{project_id}.sqlite"
-        shutil.copyfile(self.sqlite_path, copy)
+        # The backup API, not a file copy: the live file may have frames in its WAL, and a
+        # copy must never meet a -wal left over from an earlier probe of the same name.
+        with closing(sqlite3.connect(self.sqlite_path)) as source, closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
         url = f"sqlite:///{copy}" if self.db == "sqlite" else self.url
-        result = self._run_probe(what, url, project_id, self.ids.pm_id, copy)
-        copy.unlink(missing_ok=True)
-        return result
+        try:
+            return self._run_probe(what, url, project_id, self.ids.pm_id, copy)
+        finally:
+            for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
+                leftover.unlink(missing_ok=True)
 
     def _run_probe(self, what: str, url: str, project_id: int, actor_id: int, scratch: object) -> dict:
         """`python -m bench.probe …` in a child process; its last output line is its JSON result."""
