@@ -467,7 +467,9 @@ def _retry_once_on_conflict(export):
 def _erp_system(conn, key: str) -> str:
     erp_system = conn.scalar(sa.select(companies.c.erp_system).where(companies.c.key == key))
     if erp_system is None:
-        raise ErpError(f'There is no company "{key}" in the reference ERP.')
+        # Say which keys exist: the ERP's keys ("harbor-point") differ from the portal's e-mail domains.
+        known = ", ".join(conn.scalars(sa.select(companies.c.key).order_by(companies.c.key))) or "none yet"
+        raise ErpError(f'There is no company "{key}" in the reference ERP (companies: {known}).')
     return erp_system
 
 

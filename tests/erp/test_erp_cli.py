@@ -36,10 +36,11 @@ def test_bad_code_prints_the_format_error_and_exits_1(run):
     assert "Traceback" not in result.output
 
 
-def test_unknown_company_exits_1_with_a_message(run):
+def test_unknown_company_exits_1_with_a_message_naming_the_known_ones(run):
     result = run("add-job", "--company", "ghost", "1001", "Clinic")
     assert result.exit_code == 1
     assert 'no company "ghost"' in result.output
+    assert "(companies: acme)" in result.output
 
 
 def test_list_job_codes_shows_cost_types(run, tmp_path):
