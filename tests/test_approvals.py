@@ -297,7 +297,7 @@ def commitment_of(project_id: int, number: str = "SC-001") -> Commitment:
     )
 
 
-def test_commitment_export_is_refused_while_the_cost_code_update_waits(app):
+def test_rule_5_commitment_export_is_refused_while_the_cost_code_update_waits(app):
     request = waiting_request()
     commitment = commitment_of(request.project_id)
     approver = user_by_email("approver@ridgeline.test")

@@ -46,7 +46,7 @@ def addable_company_codes(slug):
 
 
 @pytest.mark.parametrize("slug", ["ridgeline", "harbor-point"])
-def test_refresh_adds_every_active_company_code_the_project_lacks(app, slug):
+def test_rule_7_refresh_adds_every_active_company_code_the_project_lacks(app, slug):
     project = first_project(slug)
     before = set(project_codes(project))
     email = f"pm@{'ridgeline' if slug == 'ridgeline' else 'harborpoint'}.test"
@@ -70,7 +70,7 @@ def test_refresh_updates_descriptions_of_codes_from_the_company_list(app):
     assert job.updated == 1
 
 
-def test_code_gone_from_the_company_list_is_flagged_and_stays(app):
+def test_rule_7_code_gone_from_the_company_list_is_flagged_and_stays(app):
     project = first_project()
     db.session.add(ProjectCostCode(project_id=project.id, code="9990.000", description="Retired",
                                    origin="company"))
@@ -135,7 +135,7 @@ def test_sage300_code_breaking_the_delimiter_rule_is_skipped_and_named(app):
     assert job.status == "succeeded"
 
 
-def test_failed_refresh_leaves_the_project_as_it_was(app, monkeypatch):
+def test_rule_7_failed_refresh_leaves_the_project_as_it_was(app, monkeypatch):
     project = first_project()
     db.session.add(ProjectCostCode(project_id=project.id, code="9990.000", description="Retired",
                                    origin="company"))
@@ -157,7 +157,7 @@ def test_failed_refresh_leaves_the_project_as_it_was(app, monkeypatch):
     assert project.cost_codes_refreshed_at == refreshed_at
 
 
-def test_second_click_returns_the_same_job(app):
+def test_rule_7_second_click_returns_the_same_job(app):
     project = first_project()
     pm = user_by_email("pm@ridgeline.test")
     first = start_project_refresh(db.session, project, pm)
@@ -183,7 +183,7 @@ def test_unique_index_returns_the_existing_job_to_the_loser_of_a_race(app, monke
     assert len(jobs_of(project)) == 1
 
 
-def test_refresh_needs_admin_on_the_project_admin_tool(app):
+def test_rule_7_refresh_needs_admin_on_the_project_admin_tool(app):
     project = first_project()
     with pytest.raises(PermissionDenied, match="Admin"):
         start_project_refresh(db.session, project, user_by_email("viewer@ridgeline.test"))

@@ -68,7 +68,7 @@ FOREIGN_CASES = [
 
 
 @pytest.mark.parametrize("endpoint", FOREIGN_CASES)
-def test_foreign_company_id_is_not_found(app, client, auth, endpoint):
+def test_rule_9_foreign_company_id_is_not_found(app, client, auth, endpoint):
     auth.login_as("admin")
     route = TABLE[endpoint]
     url = _url(app, endpoint, route, {**URL_ARGUMENTS, **FOREIGN_ARGUMENTS})

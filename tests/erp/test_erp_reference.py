@@ -26,7 +26,7 @@ def test_new_code_is_created_with_the_portal_description(sage100_erp):
     assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", ["1"])]
 
 
-def test_export_never_overwrites_description(sage100_erp):
+def test_rule_4_export_never_overwrites_description(sage100_erp):
     connector = sage100_erp.connector("acme")
     connector.export_cost_code_lines("1001", [ExportLine("2010", "Site Work", "1")])
     results = connector.export_cost_code_lines("1001", [ExportLine("2010.000", "Sitework", "1")])
@@ -89,7 +89,7 @@ def test_bad_code_fails_only_that_line(sage300_erp):
     ]
 
 
-def test_unknown_cost_type_fails_that_line(sage100_erp):
+def test_rule_8_unknown_cost_type_fails_that_line(sage100_erp):
     results = sage100_erp.connector("acme").export_cost_code_lines(
         "1001", [ExportLine("2010", "Site Work", "8"), ExportLine("2020", "Demo", "2")]
     )
@@ -97,7 +97,7 @@ def test_unknown_cost_type_fails_that_line(sage100_erp):
     assert 'Cost type "8" does not exist' in results[0].message
 
 
-def test_oversize_description_fails_that_line(sage100_erp):
+def test_rule_8_oversize_description_fails_that_line(sage100_erp):
     results = sage100_erp.connector("acme").export_cost_code_lines(
         "1001", [ExportLine("2010", "x" * 51, "1")]
     )

@@ -78,7 +78,7 @@ def test_sync_writes_approved_lines_as_a_6_5_import_file(app, sage_files):
     ],
     ids=["empty", "wrong-columns", "bad-encoding", "binary"],
 )
-def test_broken_cost_code_file_is_reported_and_the_stored_list_is_unchanged(
+def test_rule_8_broken_cost_code_file_is_reported_and_the_stored_list_is_unchanged(
     app, sage_files, content, message
 ):
     inbox, _outbox = sage_files

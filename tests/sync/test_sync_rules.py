@@ -50,7 +50,7 @@ def test_a_sync_of_unchanged_data_changes_nothing(app, erp):
     assert company.next_sync_at == run.started_at + timedelta(hours=1)
 
 
-def test_export_keeps_the_erp_description(app, erp):
+def test_rule_4_export_keeps_the_erp_description(app, erp):
     project = project_by_number("RB-2401")
     request = approved_request(
         project, [("1010.000", "2"), ("3010.000", "1")],
@@ -84,7 +84,7 @@ def test_cost_types_are_merged(app, erp):
     assert states == ["exported", "exported"]
 
 
-def test_export_repeated_creates_nothing_twice(app, erp):
+def test_rule_6_export_repeated_creates_nothing_twice(app, erp):
     project = project_by_number("RB-2402")
     request = approved_request(project, [("4010.000", "1"), ("4020.000", "2"), ("1040.000", "3")])
     first = sync(app)
@@ -113,7 +113,7 @@ def test_export_repeated_creates_nothing_twice(app, erp):
     assert len(exports) == 2
 
 
-def test_contracts_are_exported_after_cost_codes(app, erp):
+def test_rule_5_contracts_are_exported_after_cost_codes(app, erp):
     ready = project_by_number("RB-2405")
     approved_request(ready, [("5010.000", "1")])
     contract = commitment(ready, "C-100")
@@ -142,7 +142,7 @@ def test_contracts_are_exported_after_cost_codes(app, erp):
     assert sorted(rows) == ["C-100", "CO-1"]
 
 
-def test_invalid_codes_are_reported_and_valid_ones_stored(app, erp):
+def test_rule_8_invalid_codes_are_reported_and_valid_ones_stored(app, erp):
     with erp.begin() as conn:
         conn.execute(reference.standard_cost_codes.insert(), [
             {"company": "ridgeline", "code": code, "description": text, "division": "17000",
