@@ -4,6 +4,7 @@ Every export is idempotent: the sync may repeat a step after a crash or a retry,
 connector answers "unchanged" for work already done instead of doing it twice.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -91,19 +92,51 @@ class ErpConnector(Protocol):
         """One result per line, in order. A bad line fails alone; the rest go on."""
         ...
 
+    # A connector may also offer `export_job_cost_codes(lines_by_job) -> {job: results}`, the
+    # same for several jobs at once (one ERP transaction); `export_jobs` below uses it if so.
+
     def export_commitment(
         self, job_number: str, commitment: CommitmentExport
     ) -> CommitmentResult: ...
 
 
+def export_jobs(
+    connector: ErpConnector, lines_by_job: Mapping[str, Sequence[ExportLine]]
+) -> dict[str, list[LineResult] | ErpError]:
+    """Each job's results, or the ErpError that kept its lines from the ERP.
+
+    One call for every job where the connector can (an ErpError then stands for every job of
+    the call: the ERP as a whole could not be used); else one call per job, so one job the ERP
+    cannot take does not hold back the others.
+    """
+    export_many = getattr(connector, "export_job_cost_codes", None)
+    if export_many is not None:
+        try:
+            return dict(export_many(lines_by_job))
+        except ErpError as error:
+            return dict.fromkeys(lines_by_job, error)
+    answers: dict[str, list[LineResult] | ErpError] = {}
+    for job_number, lines in lines_by_job.items():
+        try:
+            answers[job_number] = connector.export_cost_code_lines(job_number, list(lines))
+        except ErpError as error:
+            answers[job_number] = error
+    return answers
+
+
 def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:
     """The line as the ERP stores it; raises the `formats` error naming what is wrong."""
+    division = (line.division or "").strip()
+    if division == line.division and formats.is_stored_form(
+        erp_system, line.code, line.description, line.cost_type
+    ):
+        return line
     code = formats.validate_cost_code(erp_system, line.code)
     return ExportLine(
         code=code,
         description=formats.validate_description(erp_system, line.description),
         cost_type=formats.validate_cost_type(erp_system, line.cost_type),
-        division=(line.division or "").strip() or formats.division_of(erp_system, code),
+        division=division or formats.division_of(erp_system, code),
     )
 
 

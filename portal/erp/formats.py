@@ -33,6 +33,13 @@ _SAGE100_WELL_FORMED = re.compile(
     rf"([1-9][0-9]{{0,{SAGE100_MAX_WHOLE_DIGITS - 1}}})(?:\.([0-9]{{0,{SAGE100_MAX_DECIMALS}}}))?"
 )
 _SAGE300_WELL_FORMED = re.compile(r"[A-Za-z0-9]+(?:[/.\-][A-Za-z0-9]+)+")
+# A code exactly as validate_cost_code returns it (the form the portal stores): an export of
+# thousands of stored lines recognises them in one match each.
+_STORED_CODE = {
+    SAGE100: re.compile(rf"[1-9][0-9]{{0,{SAGE100_MAX_WHOLE_DIGITS - 1}}}\.[0-9]{{{SAGE100_MAX_DECIMALS}}}"),
+    SAGE300: re.compile(rf"(?=.{{1,{SAGE300_MAX_CODE_LENGTH}}}$){_SAGE300_WELL_FORMED.pattern}"),
+}
+_STORED_COST_TYPE = {SAGE100: re.compile(r"[1-9]"), SAGE300: re.compile(r"[A-Z0-9]{1,3}")}
 
 # Control, format, surrogate and line/paragraph separator characters never belong in a
 # one-line ERP field; a plain space does.
@@ -243,6 +250,18 @@ def validate_description(erp_system: str, text: str) -> str:
             text, f"is {len(cleaned)} characters long", f"{name} allows at most {limit}"
         )
     return cleaned
+
+
+def is_stored_form(erp_system: str, code: str, description: str, cost_type: str) -> bool:
+    """True when the three are already exactly what the validate_* checks above would return,
+    so they need not run; False says nothing (run the checks for their answer)."""
+    return (
+        _STORED_CODE[erp_system].fullmatch(code) is not None
+        and _STORED_COST_TYPE[erp_system].fullmatch(cost_type) is not None
+        and 0 < len(description) <= DESCRIPTION_LIMITS[erp_system]
+        and description.isprintable()
+        and description.strip() == description
+    )
 
 
 def validate_job_number(number: str) -> str:

@@ -8,10 +8,12 @@ data sync talks to it through `ReferenceErpConnector`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from portal.bulk import insert_rows
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
@@ -309,14 +311,18 @@ class ReferenceErpConnector:
             raise ErpError(str(error)) from error
 
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
-        return _retry_once_on_conflict(lambda: self._export_lines(job_number, lines))
+        return self.export_job_cost_codes({job_number: lines})[job_number]
 
-    def _export_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
+    def export_job_cost_codes(
+        self, lines_by_job: Mapping[str, Sequence[ExportLine]]
+    ) -> dict[str, list[LineResult]]:
+        # Many jobs in one ERP transaction: a sync exports a few hundred requests at a time,
+        # and a transaction (with its reads of each job's codes) per job cost more than the work.
+        return _retry_once_on_conflict(lambda: self._export_jobs(lines_by_job))
+
+    def _export_jobs(self, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> dict[str, list[LineResult]]:
         with self.erp.begin() as conn:
             erp_system = _erp_system(conn, self.key)
-            if not _job_exists(conn, self.key, job_number):
-                message = _no_such_job(job_number, erp_system)
-                return [LineResult(line.code, line.cost_type, "failed", message) for line in lines]
             cost_type_names = dict(
                 conn.execute(
                     sa.select(cost_types.c.code, cost_types.c.name).where(
@@ -324,23 +330,31 @@ class ReferenceErpConnector:
                     )
                 ).all()
             )
-            job = _JobCodes.load(conn, self.key, job_number)
-            results = []
-            for line in lines:
-                try:
-                    valid = validate_export_line(erp_system, line)
-                except FORMAT_ERRORS as error:
-                    results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
+            codes = _JobCodes.load(conn, self.key, list(lines_by_job))
+            results: dict[str, list[LineResult]] = {}
+            for job_number, lines in lines_by_job.items():
+                if job_number not in codes.jobs:
+                    message = _no_such_job(job_number, erp_system)
+                    results[job_number] = [
+                        LineResult(line.code, line.cost_type, "failed", message) for line in lines
+                    ]
                     continue
-                if valid.cost_type not in cost_type_names:
-                    message = (
-                        f'Cost type "{valid.cost_type}" does not exist in '
-                        f"{formats.ERP_NAMES[erp_system]}; add it there first."
-                    )
-                    results.append(LineResult(valid.code, valid.cost_type, "failed", message))
-                    continue
-                results.append(job.put_line(valid))
-            job.save(conn)
+                job_results = results[job_number] = []
+                for line in lines:
+                    try:
+                        valid = validate_export_line(erp_system, line)
+                    except FORMAT_ERRORS as error:
+                        job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
+                        continue
+                    if valid.cost_type not in cost_type_names:
+                        message = (
+                            f'Cost type "{valid.cost_type}" does not exist in '
+                            f"{formats.ERP_NAMES[erp_system]}; add it there first."
+                        )
+                        job_results.append(LineResult(valid.code, valid.cost_type, "failed", message))
+                        continue
+                    job_results.append(codes.put_line(job_number, valid))
+            codes.save(conn)
             return results
 
     def export_commitment(self, job_number: str, commitment: CommitmentExport) -> CommitmentResult:
@@ -400,42 +414,55 @@ class ReferenceErpConnector:
 
 
 class _JobCodes:
-    """One job's cost codes, read once per export and written back in two executemany calls,
+    """Some jobs' cost codes, read once per export and written back in two executemany calls,
     so an export of thousands of lines costs a few statements, not several per line."""
 
-    def __init__(self, key: str, job_number: str, descriptions: dict[str, str], types: set[tuple[str, str]]):
+    def __init__(self, key: str, jobs: set[str]):
         self.key = key
-        self.job_number = job_number
-        self.descriptions = descriptions
-        self.types = types
-        self.new_codes: list[dict] = []
-        self.new_types: list[dict] = []
+        self.jobs = jobs
+        self.descriptions: dict[tuple[str, str], str] = {}
+        self.types: set[tuple[str, str, str]] = set()
+        self.new_codes: list[tuple] = []
+        self.new_types: list[tuple] = []
 
     @classmethod
-    def load(cls, conn, key: str, job_number: str) -> _JobCodes:
-        on_job = (job_cost_codes.c.company == key, job_cost_codes.c.job == job_number)
-        descriptions = dict(
-            conn.execute(sa.select(job_cost_codes.c.code, job_cost_codes.c.description).where(*on_job)).all()
-        )
-        types = set(
-            conn.execute(
-                sa.select(job_cost_code_types.c.code, job_cost_code_types.c.cost_type).where(
-                    job_cost_code_types.c.company == key, job_cost_code_types.c.job == job_number
+    def load(cls, conn, key: str, job_numbers: list[str]) -> _JobCodes:
+        found = cls(key, set())
+        # In slices: a database takes only so many parameters in one statement.
+        for start in range(0, len(job_numbers), 500):
+            numbers = job_numbers[start : start + 500]
+            found.jobs.update(
+                conn.scalars(
+                    sa.select(jobs.c.number).where(jobs.c.company == key, jobs.c.number.in_(numbers))
                 )
-            ).all()
-        )
-        return cls(key, job_number, descriptions, types)
+            )
+            found.descriptions.update(
+                ((job, code), description)
+                for job, code, description in conn.execute(
+                    sa.select(
+                        job_cost_codes.c.job, job_cost_codes.c.code, job_cost_codes.c.description
+                    ).where(job_cost_codes.c.company == key, job_cost_codes.c.job.in_(numbers))
+                )
+            )
+            found.types.update(
+                (job, code, cost_type)
+                for job, code, cost_type in conn.execute(
+                    sa.select(
+                        job_cost_code_types.c.job, job_cost_code_types.c.code, job_cost_code_types.c.cost_type
+                    ).where(job_cost_code_types.c.company == key, job_cost_code_types.c.job.in_(numbers))
+                )
+            )
+        return found
 
-    def put_line(self, line: ExportLine) -> LineResult:
-        key_columns = {"company": self.key, "job": self.job_number, "code": line.code}
-        erp_description = self.descriptions.get(line.code)
-        has_type = (line.code, line.cost_type) in self.types
+    def put_line(self, job_number: str, line: ExportLine) -> LineResult:
+        erp_description = self.descriptions.get((job_number, line.code))
+        has_type = (job_number, line.code, line.cost_type) in self.types
         if not has_type:
-            self.types.add((line.code, line.cost_type))
-            self.new_types.append({**key_columns, "cost_type": line.cost_type})
+            self.types.add((job_number, line.code, line.cost_type))
+            self.new_types.append((self.key, job_number, line.code, line.cost_type))
         if erp_description is None:
-            self.descriptions[line.code] = line.description
-            self.new_codes.append({**key_columns, "description": line.description, "division": line.division})
+            self.descriptions[job_number, line.code] = line.description
+            self.new_codes.append((self.key, job_number, line.code, line.description, line.division))
             return LineResult(line.code, line.cost_type, "created", "")
         if erp_description != line.description:
             # The ERP's text wins: an export never overwrites an existing code's description.
@@ -449,10 +476,9 @@ class _JobCodes:
         return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
 
     def save(self, conn) -> None:
-        if self.new_codes:
-            conn.execute(job_cost_codes.insert(), self.new_codes)
-        if self.new_types:
-            conn.execute(job_cost_code_types.insert(), self.new_types)
+        # Thousands of rows in one export: straight to the driver.
+        insert_rows(conn, job_cost_codes, self.new_codes)
+        insert_rows(conn, job_cost_code_types, self.new_types)
 
 
 def _retry_once_on_conflict(export):

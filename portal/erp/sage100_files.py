@@ -9,6 +9,7 @@ import csv
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -259,34 +260,46 @@ class Sage100FileConnector:
         )
 
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
+        return self.export_job_cost_codes({job_number: lines})[job_number]
+
+    def export_job_cost_codes(
+        self, lines_by_job: Mapping[str, Sequence[ExportLine]]
+    ) -> dict[str, list[LineResult]]:
+        """Every job's lines with one read of the inbox and one write of the file and ledger."""
         jobs = self._jobs_in_inbox()
-        if jobs is not None and job_number not in {job.number for job in jobs}:
-            message = (
-                f'Job "{formats.shown(job_number)}" does not exist in Sage 100 Contractor '
-                f"(not in {JOBS_FILE_NAME}); create the job first."
-            )
-            return [LineResult(line.code, line.cost_type, "failed", message) for line in lines]
+        known_jobs = None if jobs is None else {job.number for job in jobs}
         # The 6-5 import overwrites a code's description, so codes Sage already has are never
         # written: the ERP's text must stay.
         inbox = self._read_inbox_codes()
         in_sage = {code.code: code.description for code in inbox.codes} if inbox else {}
         ledger = self._load_ledger()
-        results = []
-        for line in lines:
-            try:
-                valid = validate_export_line(SAGE100, line)
-                valid.description.encode(IMPORT_ENCODING)
-            except FORMAT_ERRORS as error:
-                results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
-                continue
-            except UnicodeEncodeError:
+        results: dict[str, list[LineResult]] = {}
+        for job_number, lines in lines_by_job.items():
+            if known_jobs is not None and job_number not in known_jobs:
                 message = (
-                    f'Description "{formats.shown(line.description)}" has characters that a '
-                    "Sage 100 Contractor import file cannot hold."
+                    f'Job "{formats.shown(job_number)}" does not exist in Sage 100 Contractor '
+                    f"(not in {JOBS_FILE_NAME}); create the job first."
                 )
-                results.append(LineResult(line.code, line.cost_type, "failed", message))
+                results[job_number] = [
+                    LineResult(line.code, line.cost_type, "failed", message) for line in lines
+                ]
                 continue
-            results.append(self._export_line(ledger, job_number, valid, in_sage))
+            job_results = results[job_number] = []
+            for line in lines:
+                try:
+                    valid = validate_export_line(SAGE100, line)
+                    valid.description.encode(IMPORT_ENCODING)
+                except FORMAT_ERRORS as error:
+                    job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
+                    continue
+                except UnicodeEncodeError:
+                    message = (
+                        f'Description "{formats.shown(line.description)}" has characters that a '
+                        "Sage 100 Contractor import file cannot hold."
+                    )
+                    job_results.append(LineResult(line.code, line.cost_type, "failed", message))
+                    continue
+                job_results.append(self._export_line(ledger, job_number, valid, in_sage))
         # The import file is written before the ledger: after a crash in between, a line may be
         # written again next run (harmless, Sage overwrites it with the same text) but never lost.
         if self._run_file in ledger["files"]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from portal.models import AuditEvent, User
+from portal.models import AuditEvent, User, utcnow
 
 
 def record_event(
@@ -21,15 +22,42 @@ def record_event(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
-        company_id=company_id,
-        actor_id=actor.id if actor else None,
-        actor_name=actor.name if actor else "system",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        object_label=object_label[:255],
-        project_id=project_id,
-        details=details or {},
+        **event_values(
+            company_id=company_id, actor=actor, action=action, object_type=object_type,
+            object_id=object_id, object_label=object_label, project_id=project_id, details=details,
+        )
     )
     session.add(event)
     return event
+
+
+def event_values(
+    *,
+    company_id: int,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: object = "",
+    object_label: str = "",
+    project_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An audit event's columns, for `record_events`."""
+    return {
+        "company_id": company_id,
+        "actor_id": actor.id if actor else None,
+        "actor_name": actor.name if actor else "system",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "object_label": object_label[:255],
+        "project_id": project_id,
+        "details": details or {},
+        "created_at": utcnow(),
+    }
+
+
+def record_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """Many events (from `event_values`) in one INSERT: a sync records hundreds at a time."""
+    if events:
+        session.connection().execute(insert(AuditEvent.__table__), events)

@@ -206,3 +206,44 @@ def test_well_formed_fast_path_gives_the_full_rules_answer(erp, text):
     ):
         full = _answer(erp, text)
     assert _answer(erp, text) == full
+
+
+_code_like = st.text(alphabet=st.sampled_from("0123456789./-AZaz_ \t\u00e9\u00a0\n"), max_size=36)
+
+
+@pytest.mark.parametrize("erp", [SAGE100, SAGE300])
+@given(
+    code=st.one_of(
+        _code_like,
+        st.from_regex(formats._STORED_CODE[SAGE100], fullmatch=True),
+        st.from_regex(formats._SAGE300_WELL_FORMED, fullmatch=True),
+    ),
+    description=st.one_of(
+        st.text(max_size=60), st.sampled_from(["Site Work", " Site Work", "Site\u00a0Work"])
+    ),
+    cost_type=st.one_of(st.text(max_size=4), st.sampled_from(["1", "9", "0", "LAB", "lab", "LABO"])),
+)
+def test_an_export_line_taken_as_stored_is_what_the_checks_would_return(erp, code, description, cost_type):
+    """The export's shortcut for lines already in the ERP's form never lets through what the
+    format rules would change or refuse."""
+    if not formats.is_stored_form(erp, code, description, cost_type):
+        return
+    assert validate_cost_code(erp, code) == code
+    assert validate_description(erp, description) == description
+    assert formats.validate_cost_type(erp, cost_type) == cost_type
+
+
+@pytest.mark.parametrize(
+    ("erp", "code", "description", "cost_type", "stored"),
+    [
+        (SAGE100, "2010.000", "Site Work", "1", True),
+        (SAGE300, "03-310", "Concrete Forms", "LAB", True),
+        (SAGE100, "2010", "Site Work", "1", False),  # stored as 2010.000
+        (SAGE100, "2010.000", " Site Work", "1", False),  # stored stripped
+        (SAGE100, "2010.000", "x" * 51, "1", False),  # too long for the ERP
+        (SAGE300, "03-310", "Concrete Forms", "lab", False),  # stored as LAB
+        (SAGE300, "03 310", "Concrete Forms", "LAB", False),  # a delimiter Sage 300 CRE refuses
+    ],
+)
+def test_export_lines_in_the_erps_own_form_are_recognised(erp, code, description, cost_type, stored):
+    assert formats.is_stored_form(erp, code, description, cost_type) is stored

@@ -199,3 +199,24 @@ def test_two_connectors_on_one_database_see_each_other(sage100_erp):
     finally:
         second.dispose()
     assert outcomes(first_results + second_results) == ["created", "unchanged"]
+
+
+def test_one_export_serves_several_jobs_and_an_unknown_job_fails_alone(sage100_erp):
+    sage100_erp.add_job("acme", "1002", "Harbor Clinic")
+    results = sage100_erp.connector("acme").export_job_cost_codes({
+        "1001": [ExportLine("2010", "Site Work", "1"), ExportLine("3000", "Concrete", "4")],
+        "9999": [ExportLine("2010", "Site Work", "1")],
+        "1002": [ExportLine("2010", "Site Work", "2")],
+    })
+    assert {job: outcomes(answer) for job, answer in results.items()} == {
+        "1001": ["created", "created"],
+        "9999": ["failed"],
+        "1002": ["created"],
+    }
+    assert 'Job "9999" does not exist' in results["9999"][0].message
+    assert sage100_erp.list_job_codes("acme", "1001") == [
+        ("2010.000", "Site Work", ["1"]),
+        ("3000.000", "Concrete", ["4"]),
+    ]
+    # The same code on another job is that job's own, with its own cost types.
+    assert sage100_erp.list_job_codes("acme", "1002") == [("2010.000", "Site Work", ["2"])]

@@ -21,6 +21,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services import ServiceError
+from portal.services import sync as sync_service
 from portal.services.sync import run_company_sync
 from tests.conftest import company_by_slug
 from tests.sync.factories import approved_request, commitment, project_by_number
@@ -325,3 +326,56 @@ def test_runs_of_one_company_never_overlap(app, erp):
     assert sorted(outcomes) == ["A sync of Ridgeline Builders is already running.", "succeeded"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1
+
+
+class BatchRecordingConnector:
+    """The reference connector, recording the jobs of each many-jobs export call."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.batches: list[list[str]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def export_job_cost_codes(self, lines_by_job):
+        self.batches.append(list(lines_by_job))
+        return self.inner.export_job_cost_codes(lines_by_job)
+
+
+def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_split(app, erp, monkeypatch):
+    monkeypatch.setattr(sync_service, "EXPORT_BATCH", 3)
+    requests = [
+        approved_request(
+            project_by_number("RB-2401"),
+            [("3010.000", "1"), ("3010.000", "2"), ("4010.000", "5"), ("9010.000", "1")],
+        ),
+        approved_request(project_by_number("RB-2406"), [("9020.000", "4")]),
+        approved_request(project_by_number("RB-2402"), [("4010.000", "1"), ("4020.000", "2")]),
+    ]
+    connector = BatchRecordingConnector(connector_for(company_by_slug("ridgeline"), app.config))
+
+    run = sync(app, connector=connector)
+
+    assert run.status == "succeeded", run.errors
+    # 4 lines of RB-2401 as 3 + 1; its last line travels with RB-2406's; RB-2402's 2 alone.
+    assert connector.batches == [["2401"], ["2401", "2406"], ["2402"]]
+    assert run.counts["cost_codes"]["lines_exported"] == 7
+    assert run.counts["cost_codes"]["requests_exported"] == 3
+    for request in requests:
+        db.session.refresh(request)
+        assert request.status == "exported" and request.exported_at is not None
+        assert all(line.export_state == "exported" and line.exported_at for line in request.lines)
+    assert job_codes(erp, "2401")["3010.000"][1] == ["1", "2"]
+    assert job_codes(erp, "2402")["4020.000"][1] == ["2"]
+    exported = db.session.scalars(
+        select(AuditEvent.object_id).where(AuditEvent.action == "cost_code_request.export")
+    ).all()
+    assert sorted(exported) == sorted(str(request.id) for request in requests)
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.object_id == str(requests[0].id),
+                                 AuditEvent.action == "cost_code_request.export")
+    )
+    assert event.details["erp_job"] == "2401"
+    assert sum(event.details["outcomes"].values()) == 4
+    assert event.actor_name == "system"
