@@ -49,6 +49,8 @@ class Config:
     SAGE100_INBOX_DIR = os.environ.get("SAGE100_INBOX_DIR", str(INSTANCE_DIR / "sage100" / "inbox"))
     SAGE100_OUTBOX_DIR = os.environ.get("SAGE100_OUTBOX_DIR", str(INSTANCE_DIR / "sage100" / "outbox"))
     REDIS_URL = os.environ.get("REDIS_URL")
+    # The background queue's name: two portals sharing one Redis need two names.
+    HUEY_NAME = os.environ.get("HUEY_NAME", "cost-code-portal")
     HUEY_IMMEDIATE = _flag("HUEY_IMMEDIATE")
     HUEY_SQLITE_PATH = os.environ.get("HUEY_SQLITE_PATH", str(INSTANCE_DIR / "huey.sqlite"))
     # Slows each refresh step down so a person (or a browser test) can watch the banner.

@@ -17,9 +17,9 @@ from portal.config import Config
 
 def _make_huey():
     if Config.REDIS_URL:
-        return RedisHuey("cost-code-portal", url=Config.REDIS_URL)
+        return RedisHuey(Config.HUEY_NAME, url=Config.REDIS_URL)
     Path(Config.HUEY_SQLITE_PATH).parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("cost-code-portal", filename=Config.HUEY_SQLITE_PATH)
+    return SqliteHuey(Config.HUEY_NAME, filename=Config.HUEY_SQLITE_PATH)
 
 
 huey = _make_huey()

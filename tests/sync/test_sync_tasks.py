@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -69,14 +70,16 @@ def test_a_huey_consumer_on_redis_runs_the_sync_the_web_app_enqueued(
     app, client, auth, erp, tmp_path, monkeypatch
 ):
     redis_connection = _redis_or_skip()
-    redis_connection.flushdb()
+    # A queue of this test's own: another test run on the same Redis must not take its task.
+    queue = f"ccptest{uuid.uuid4().hex}"  # letters and digits: huey keeps them as they are in its keys
     approved_request(project_by_number("RB-2401"), [("3010.000", "1"), ("1010.000", "4")])
     # The web app enqueues on Redis, as on several machines (not immediate mode).
     monkeypatch.setattr(huey, "_immediate", False)
-    monkeypatch.setattr(huey, "storage", RedisStorage(huey.name, url=REDIS_TEST_URL))
+    monkeypatch.setattr(huey, "storage", RedisStorage(queue, url=REDIS_TEST_URL))
     env = {
         **os.environ,
         "REDIS_URL": REDIS_TEST_URL,
+        "HUEY_NAME": queue,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "ERP_DATABASE_URL": app.config["ERP_DATABASE_URL"],
         "PORTAL_INSTANCE_DIR": str(tmp_path / "consumer-instance"),
@@ -116,4 +119,5 @@ def test_a_huey_consumer_on_redis_runs_the_sync_the_web_app_enqueued(
         except subprocess.TimeoutExpired:
             os.killpg(consumer.pid, signal.SIGKILL)
             consumer.wait(timeout=5)
-        redis_connection.flushdb()
+        for key in redis_connection.scan_iter(f"*{queue}*"):
+            redis_connection.delete(key)
