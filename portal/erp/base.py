@@ -6,7 +6,7 @@ connector answers "unchanged" for work already done instead of doing it twice.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from portal.erp import formats
 
@@ -38,9 +38,11 @@ class ErpJob:
     name: str
 
 
-@dataclass(frozen=True)
-class ExportLine:
-    """One approved (cost code, cost type) assignment to put on an ERP job."""
+class ExportLine(NamedTuple):
+    """One approved (cost code, cost type) assignment to put on an ERP job.
+
+    A named tuple, as LineResult: an export makes one of each per line, thousands a sync.
+    """
 
     code: str
     description: str
@@ -48,8 +50,7 @@ class ExportLine:
     division: str | None = None
 
 
-@dataclass(frozen=True)
-class LineResult:
+class LineResult(NamedTuple):
     code: str
     cost_type: str
     outcome: LineOutcome
