@@ -1,7 +1,9 @@
 """A deterministic company at scale, written with set-based inserts (the portal's own tables).
 
 Full size: 10,000 projects (each with an ERP job), 20,000 standard cost codes, 5 cost types,
-300 open update requests of 50 lines and one of 2,000 lines, 50,000 audit events.
+300 open update requests of 50 lines and one of 2,000 lines, 50,000 audit events; every other
+project already has `codes_on_job` codes on its ERP job (an exported cost type each), as a
+company that has used the portal for a while.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Scale:
     lines_per_request: int = 50
     big_request_lines: int = 2_000
     audit_events: int = 50_000
+    codes_on_job: int = 20
 
     @classmethod
     def quick(cls) -> Scale:
@@ -52,6 +55,7 @@ class Scale:
             lines_per_request=20,
             big_request_lines=2_000,
             audit_events=5_000,
+            codes_on_job=5,
         )
 
 
@@ -272,6 +276,50 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
                 "created_at": START,
             }
             for row in standard
+        ],
+    )
+
+    # The codes every other project already has on its job, exported: the bulk of a real
+    # company's assignments, which queries for one request or project must not wade through.
+    settled = project_ids[scale.requests + 2 : -2]
+    _insert(
+        session,
+        ProjectCostCode,
+        [
+            {
+                "project_id": project_id,
+                "standard_cost_code_id": row.id,
+                "code": row.code,
+                "description": row.description,
+                "division": row.division,
+                "active": True,
+                "origin": "company",
+                "not_in_company_list": False,
+                "created_at": START,
+            }
+            for n, project_id in enumerate(settled)
+            for row in standard[n % 50 * scale.codes_on_job :][: scale.codes_on_job]
+        ],
+    )
+    settled_codes = (
+        session.scalars(
+            # The settled projects' ids run without a gap: they were inserted in this order.
+            select(ProjectCostCode.id).where(ProjectCostCode.project_id.between(settled[0], settled[-1]))
+        ).all()
+        if settled
+        else []
+    )
+    _insert(
+        session,
+        CostTypeAssignment,
+        [
+            {
+                "project_cost_code_id": code_id,
+                "cost_type_id": cost_types[code_id % len(cost_types)].id,
+                "erp_state": "exported",
+                "created_at": START,
+            }
+            for code_id in settled_codes
         ],
     )
 
