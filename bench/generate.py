@@ -75,6 +75,21 @@ def _insert(session: Session, model, rows: list[dict]) -> None:
         session.execute(insert(model), rows[start : start + CHUNK])
 
 
+def _project_code(project_id: int, standard) -> dict:
+    """A project cost code taken from the company list."""
+    return {
+        "project_id": project_id,
+        "standard_cost_code_id": standard.id,
+        "code": standard.code,
+        "description": standard.description,
+        "division": standard.division,
+        "active": True,
+        "origin": "company",
+        "not_in_company_list": False,
+        "created_at": START,
+    }
+
+
 def sage100_code(index: int) -> tuple[str, str]:
     """20,000 distinct codes: 100 divisions of 200 codes, 1000.000 … 100995.000."""
     division = 1000 * (index // 200 + 1)
@@ -197,19 +212,7 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
     code_rows, assignment_rows, line_rows = [], [], []
     for project_id, size in zip(requesting, sizes, strict=True):
         for row in rng.sample(standard, size):
-            code_rows.append(
-                {
-                    "project_id": project_id,
-                    "standard_cost_code_id": row.id,
-                    "code": row.code,
-                    "description": row.description,
-                    "division": row.division,
-                    "active": True,
-                    "origin": "company",
-                    "not_in_company_list": False,
-                    "created_at": START,
-                }
-            )
+            code_rows.append(_project_code(project_id, row))
     _insert(session, ProjectCostCode, code_rows)
     codes = session.execute(
         select(
@@ -263,20 +266,7 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
     _insert(
         session,
         ProjectCostCode,
-        [
-            {
-                "project_id": up_to_date_project_id,
-                "standard_cost_code_id": row.id,
-                "code": row.code,
-                "description": row.description,
-                "division": row.division,
-                "active": True,
-                "origin": "company",
-                "not_in_company_list": False,
-                "created_at": START,
-            }
-            for row in standard
-        ],
+        [_project_code(up_to_date_project_id, row) for row in standard],
     )
 
     # The codes every other project already has on its job, exported: the bulk of a real
@@ -286,17 +276,7 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
         session,
         ProjectCostCode,
         [
-            {
-                "project_id": project_id,
-                "standard_cost_code_id": row.id,
-                "code": row.code,
-                "description": row.description,
-                "division": row.division,
-                "active": True,
-                "origin": "company",
-                "not_in_company_list": False,
-                "created_at": START,
-            }
+            _project_code(project_id, row)
             for n, project_id in enumerate(settled)
             for row in standard[n % 50 * scale.codes_on_job :][: scale.codes_on_job]
         ],

@@ -9,24 +9,9 @@ from sqlalchemy.orm import Session
 from portal.models import AuditEvent, User, utcnow
 
 
-def record_event(
-    session: Session,
-    *,
-    company_id: int,
-    actor: User | None,
-    action: str,
-    object_type: str,
-    object_id: object = "",
-    object_label: str = "",
-    project_id: int | None = None,
-    details: dict[str, Any] | None = None,
-) -> AuditEvent:
-    event = AuditEvent(
-        **event_values(
-            company_id=company_id, actor=actor, action=action, object_type=object_type,
-            object_id=object_id, object_label=object_label, project_id=project_id, details=details,
-        )
-    )
+def record_event(session: Session, **fields: Any) -> AuditEvent:
+    """One audit event, part of the session's transaction; `fields` as `event_values` takes them."""
+    event = AuditEvent(**event_values(**fields))
     session.add(event)
     return event
 
@@ -42,7 +27,7 @@ def event_values(
     project_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An audit event's columns, for `record_events`."""
+    """An audit event's columns (for `record_events`, or one event through `record_event`)."""
     return {
         "company_id": company_id,
         "actor_id": actor.id if actor else None,
