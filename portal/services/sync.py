@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from typing import Any
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -473,38 +473,52 @@ class _Sync:
             valid[code] = (description, division or formats.division_of(self.erp_system, code))
         listed |= set(valid)
 
+        # Plain rows, not ORM objects: a company's list holds tens of thousands of codes and
+        # a sync every few minutes mostly finds them unchanged.
         stored = {
-            code.code: code
-            for code in self.session.scalars(
-                select(StandardCostCode).where(StandardCostCode.company_id == self.company_id)
+            code: {
+                "id": code_id, "description": description, "division": division,
+                "division_name": division_name, "active": active,
+            }
+            for code_id, code, description, division, division_name, active in self.session.execute(
+                select(
+                    StandardCostCode.id, StandardCostCode.code, StandardCostCode.description,
+                    StandardCostCode.division, StandardCostCode.division_name, StandardCostCode.active,
+                ).where(StandardCostCode.company_id == self.company_id)
             )
         }
-        division_names = {c.division: c.division_name for c in stored.values() if c.division_name}
+        division_names = {c["division"]: c["division_name"] for c in stored.values() if c["division_name"]}
+        added: list[dict[str, Any]] = []
+        changed: list[dict[str, Any]] = []
+        now = utcnow()
         for code, (description, division) in valid.items():
             standard = stored.get(code)
             if standard is None:
-                self.session.add(StandardCostCode(
-                    company_id=self.company_id, code=code, description=description,
-                    division=division, division_name=division_names.get(division, ""),
-                ))
-                counts["codes_added"] += 1
+                added.append({
+                    "company_id": self.company_id, "code": code, "description": description,
+                    "division": division, "division_name": division_names.get(division, ""),
+                })
                 continue
-            changed = False
-            if standard.description != description:
-                standard.description = description
-                changed = True
-            if standard.division != division:
-                standard.division = division
-                standard.division_name = division_names.get(division, standard.division_name)
-                changed = True
-            if not standard.active:
-                standard.active = True
-                changed = True
-            counts["codes_updated"] += changed
-        for code, standard in stored.items():
-            if code not in listed and standard.active:
-                standard.active = False
-                counts["codes_deactivated"] += 1
+            if (standard["description"], standard["division"], standard["active"]) != (
+                description, division, True
+            ):
+                if standard["division"] != division:
+                    standard["division_name"] = division_names.get(division, standard["division_name"])
+                changed.append({
+                    "id": standard["id"], "description": description, "division": division,
+                    "division_name": standard["division_name"], "active": True, "updated_at": now,
+                })
+        deactivated = [
+            {"id": standard["id"], "active": False, "updated_at": now}
+            for code, standard in stored.items()
+            if code not in listed and standard["active"]
+        ]
+        for rows in (changed, deactivated):
+            if rows:
+                self.session.execute(update(StandardCostCode), rows)
+        if added:
+            self.session.execute(insert(StandardCostCode), added)
+        counts.update(codes_added=len(added), codes_updated=len(changed), codes_deactivated=len(deactivated))
         if counts["codes_added"] or counts["codes_updated"] or counts["codes_deactivated"]:
             self.company.standard_codes_changed_at = self.now()
         counts["codes_in_erp"] = len(valid)
@@ -521,20 +535,25 @@ class _Sync:
             return
         with transaction(self.session):
             counts = Counter(jobs_in_erp=0, jobs_new=0)
+            # Plain rows, as for the cost codes: thousands of jobs, mostly unchanged.
             stored = {
-                job.number: job
-                for job in self.session.scalars(
-                    select(ErpJob).where(ErpJob.company_id == self.company_id)
-                )
-            }
-            projects_by_job = {
-                project.erp_job_number: project
-                for project in self.session.scalars(
-                    select(Project).where(
-                        Project.company_id == self.company_id, Project.erp_job_number.is_not(None)
+                number: {
+                    "id": job_id, "number": number, "name": name, "project_id": project_id, "hidden": hidden,
+                }
+                for job_id, number, name, project_id, hidden in self.session.execute(
+                    select(ErpJob.id, ErpJob.number, ErpJob.name, ErpJob.project_id, ErpJob.hidden).where(
+                        ErpJob.company_id == self.company_id
                     )
                 )
             }
+            projects_by_job: dict[str, int] = dict(
+                self.session.execute(  # rows of (job number, project id)
+                    select(Project.erp_job_number, Project.id).where(
+                        Project.company_id == self.company_id, Project.erp_job_number.is_not(None)
+                    )
+                ).all()
+            )
+            changed: dict[int, dict[str, Any]] = {}
             for erp_job in erp_jobs:
                 try:
                     number = formats.validate_job_number(erp_job.number)
@@ -545,16 +564,28 @@ class _Sync:
                 name = (erp_job.name or "").strip()[:200] or number
                 job = stored.get(number)
                 if job is None:
-                    job = stored[number] = ErpJob(company_id=self.company_id, number=number, name=name)
-                    self.session.add(job)
+                    job = stored[number] = {
+                        "id": None, "number": number, "name": name, "project_id": None, "hidden": False,
+                    }
                     counts["jobs_new"] += 1
-                elif job.name != name:
-                    job.name = name
-                project = projects_by_job.get(number)
-                if job.project_id is None and project is not None:
-                    job.project_id = project.id
+                project_id = projects_by_job.get(number)
+                if job["name"] != name or (job["project_id"] is None and project_id is not None):
+                    job["name"] = name
+                    job["project_id"] = job["project_id"] or project_id
+                    if job["id"] is not None:
+                        changed[job["id"]] = {"id": job["id"], "name": name, "project_id": job["project_id"]}
+            if changed:
+                self.session.execute(update(ErpJob), list(changed.values()))
+            added = [
+                {"company_id": self.company_id, "number": job["number"], "name": job["name"],
+                 "project_id": job["project_id"]}
+                for job in stored.values()
+                if job["id"] is None
+            ]
+            if added:
+                self.session.execute(insert(ErpJob), added)
             counts["ready_to_import"] = sum(
-                1 for job in stored.values() if job.project_id is None and not job.hidden
+                1 for job in stored.values() if job["project_id"] is None and not job["hidden"]
             )
             self._record("jobs", dict(counts))
 
