@@ -71,8 +71,9 @@ def search_text() -> str:
 def _jobs_context(filter_key: str, search: str) -> dict:
     # The user itself, not the proxy: it is asked once per row.
     user = current_user._get_current_object()
-    counts = db.session.execute(counts_query(), {"company_id": user.company_id}).mappings().one()
-    query, scalars = rows_query(filter_key, user.company_id, search)
+    company = {"company_id": user.company_id}
+    counts = db.session.execute(counts_query(), company).mappings().one()
+    query, scalars = rows_query(filter_key, search)
     return {
         "filters": JOB_FILTERS,
         "filter_key": filter_key,
@@ -80,7 +81,9 @@ def _jobs_context(filter_key: str, search: str) -> dict:
         "counts": counts,
         "search": search,
         # Without a search the filter's count is the table's row count.
-        "page": paginate(query, scalars=scalars, total=None if search else counts[filter_key]),
+        "page": paginate(
+            query, scalars=scalars, total=None if search else counts[filter_key], params=company
+        ),
         "refusal": approval_refusal(user),
         "row_refusal": partial(approval_refusal, user),
         # The header badge shows the Ready to Update count: counted above already.

@@ -54,6 +54,7 @@ def approval_refusal(user: User, request: CostCodeUpdateRequest | None = None) -
     """Why `user` may not approve or reject (`request`, when given), or None if they may.
 
     The page uses it to disable the buttons with the reason; the service uses it to refuse.
+    Only the request's `requested_by_id` is read, so the Jobs tab passes its row for it.
     """
     if user.tool_level(CompanyTool.ERP_INTEGRATIONS) < Level.STANDARD:
         return NEEDS_LEVEL
