@@ -244,6 +244,7 @@ def test_jobs_tab_counts_and_page_read_indexes_not_every_project(app):
 
     counts = plan(counts_query())
     assert "ix_projects_link_error" in counts, counts
+    assert "COVERING INDEX ix_erp_jobs_ready_to_import" in counts, counts
     page = plan(rows_query("ready_to_update")[0].limit(50))
     assert "ix_cost_code_update_requests_company_status" in page, page
     assert "TEMP B-TREE" not in page, page

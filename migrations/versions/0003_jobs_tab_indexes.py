@@ -3,7 +3,8 @@
 Failed to Export counts the projects with a link error from a partial index that holds only
 them, instead of testing every project of the company (ix_projects_job_filters loses the
 message column, which only that old test read); Ready to Update reads its page of 50 in order
-from the (company, status) index, now extended with the order columns.
+from the (company, status) index, now extended with the order columns; Ready to Import counts
+the unlinked ERP jobs from an index instead of reading every ERP job of the company.
 
 Revision ID: 0003
 Revises: 0002
@@ -45,9 +46,15 @@ def upgrade():
             ['company_id', 'status', 'requested_at', 'id'],
             unique=False,
         )
+    with op.batch_alter_table('erp_jobs', schema=None) as batch_op:
+        batch_op.create_index(
+            'ix_erp_jobs_ready_to_import', ['company_id', 'project_id', 'hidden'], unique=False
+        )
 
 
 def downgrade():
+    with op.batch_alter_table('erp_jobs', schema=None) as batch_op:
+        batch_op.drop_index('ix_erp_jobs_ready_to_import')
     with op.batch_alter_table('cost_code_update_requests', schema=None) as batch_op:
         batch_op.drop_index('ix_cost_code_update_requests_company_status')
         batch_op.create_index(
