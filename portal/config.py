@@ -64,6 +64,9 @@ class Config:
     # Absolute lifetime: counted from login, not refreshed by activity.
     SESSION_LIFETIME = timedelta(hours=12)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # So the cookie is not re-signed and re-sent with every page either: only when the session
+    # changes (log-in, a flashed message, log-out).
+    SESSION_REFRESH_EACH_REQUEST = False
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None  # the session's own 12 h limit bounds the token
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # noqa: S105 (a method name, not a password)

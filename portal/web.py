@@ -73,16 +73,20 @@ def paginate(
     scalars: bool = True,
     page: int | None = None,
     total: int | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Page:
     """`page` defaults to the URL's ?page=; a form re-shown after a POST passes its own.
 
-    A caller that has counted the rows already passes `total`, saving the count query.
+    A caller that has counted the rows already passes `total`, saving the count query;
+    `params` are the values of the query's bound parameters.
     """
     per_page = per_page or current_app.config["PAGE_SIZE"]
     page = page or requested_page()
     if total is None:
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page))
+        total = db.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery()), params
+        )
+    result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page), params)
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
 

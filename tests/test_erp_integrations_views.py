@@ -201,6 +201,55 @@ def _statements_for(client, url: str) -> list[str]:
     return statements
 
 
+def test_failed_to_export_counts_each_project_once_and_only_real_link_errors(client, auth):
+    company = company_by_slug("ridgeline")
+    projects = db.session.scalars(
+        select(Project).where(Project.company_id == company.id).order_by(Project.number)
+    ).all()
+    pm = user_by_email("pm@ridgeline.test")
+    # A failed request and a link error on the same project: one project, counted once.
+    projects[0].erp_link_message = "The ERP refused the job: the job number is taken."
+    for status in ("failed", "failed"):
+        db.session.add(
+            CostCodeUpdateRequest(
+                company_id=company.id, project_id=projects[0].id, requested_by_id=pm.id, status=status
+            )
+        )
+    projects[1].erp_link_message = ""  # no message
+    projects[2].erp_link_state = "rejected"  # the approver's reason, not a failure
+    projects[2].erp_link_message = "Use the existing job."
+    projects[3].erp_link_state = "ready_to_export"  # a failure before the job exists
+    projects[3].erp_link_message = "The ERP was not reachable."
+    db.session.commit()
+    auth.login_as("viewer")
+    page = client.htmx_get(f"{JOBS}?filter=failed_to_export").get_data(as_text=True)
+    assert 'Failed to Export <span class="count">2</span>' in page
+    listed = page.split("</nav>", 1)[1]
+    assert projects[0].label in listed and projects[3].label in listed
+    assert projects[1].label not in listed and projects[2].label not in listed
+
+
+def test_jobs_tab_counts_and_page_read_indexes_not_every_project(app):
+    # At 10,000 projects a filter that tests every project costs more than the whole page:
+    # Failed to Export must come from the partial index, Ready to Update's page from the
+    # (company, status, requested_at) index in order, without sorting.
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plans")
+    from portal.erp_integrations.jobs import counts_query, rows_query
+
+    def plan(statement) -> str:
+        sql = statement.params(company_id=1).compile(db.engine, compile_kwargs={"literal_binds": True})
+        rows = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+        return "\n".join(row[-1] for row in rows)
+
+    counts = plan(counts_query())
+    assert "ix_projects_link_error" in counts, counts
+    assert "COVERING INDEX ix_erp_jobs_ready_to_import" in counts, counts
+    page = plan(rows_query("ready_to_update")[0].limit(50))
+    assert "ix_cost_code_update_requests_company_status" in page, page
+    assert "TEMP B-TREE" not in page, page
+
+
 @pytest.mark.parametrize("filter_key", ["ready_to_update", "synced", "failed_to_export"])
 def test_jobs_page_queries_do_not_grow_with_the_rows(client, auth, filter_key):
     auth.login_as("approver")

@@ -50,3 +50,15 @@ def test_htmx_is_served_from_static_vendor_and_configured(client, auth):
     assert '"includeIndicatorStyles": false' in page
     assert "X-CSRFToken" in page
     assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+
+
+def test_a_page_view_does_not_rewrite_the_session_cookie(client, auth):
+    # The session changes at log-in (and its first page, which adds the CSRF secret), not with
+    # every page: no Set-Cookie, so no re-signing per request, and the cookie's lifetime stays
+    # counted from the log-in.
+    login = auth.login("approver@ridgeline.test")
+    assert "Set-Cookie" in login.headers
+    for _ in range(2):
+        page = client.get("/erp-integrations/jobs")
+        assert page.status_code == 200
+        assert "Set-Cookie" not in page.headers

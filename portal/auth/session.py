@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 
 from flask import Flask, current_app, flash, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, logout_user
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
@@ -12,14 +14,20 @@ from portal.models import User
 from portal.web import is_htmx
 
 
+@cache
+def _user_with_company() -> Select:
+    # Every page shows the company (header, permissions): one query, not two. Built once, for
+    # the `user_id` parameter: Session.get() with options rebuilt it on every request.
+    return select(User).options(joinedload(User.company)).where(User.id == bindparam("user_id"))
+
+
 def load_user(user_id: str) -> User | None:
     # The id carries the session version: deactivating a user bumps it, which ends every
     # session that user has open, including ones already in other browsers.
     try:
         raw_id, raw_version = user_id.split(":", 1)
-        # Every page shows the company (header, permissions): one query, not two.
-        user = db.session.get(User, int(raw_id), options=[joinedload(User.company)])
         version = int(raw_version)
+        user = db.session.scalars(_user_with_company(), {"user_id": int(raw_id)}).one_or_none()
     except ValueError:
         return None
     if user is None or not user.active or user.session_version != version:

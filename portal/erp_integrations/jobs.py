@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, union
+from sqlalchemy.orm import aliased
 
 from portal.models import CostCodeUpdateRequest, ErpJob, Project, UpdateRequestLine, User
 
@@ -26,12 +26,14 @@ DEFAULT_FILTER = "ready_to_update"
 OPEN_REQUEST_STATES = ("requested", "approved", "failed")
 
 
-def _link_error():
-    # A rejected project's message is the approver's reason, not an export failure.
+def _link_error(project=Project):
+    # A rejected project's message is the approver's reason, not an export failure. The
+    # constants are literals, not parameters: SQLite uses the partial index
+    # ix_projects_link_error only when it can see that the query implies the index's condition.
     return and_(
-        Project.erp_link_message.is_not(None),
-        Project.erp_link_message != "",
-        Project.erp_link_state != "rejected",
+        project.erp_link_message.is_not(None),
+        project.erp_link_message != literal_column("''"),
+        project.erp_link_state != literal_column("'rejected'"),
     )
 
 
@@ -41,6 +43,23 @@ def _projects_with_requests(company_id: int, *states: str):
     return select(CostCodeUpdateRequest.project_id).where(
         CostCodeUpdateRequest.company_id == company_id, CostCodeUpdateRequest.status.in_(states)
     )
+
+
+def _failed_project_ids(company_id: int):
+    """The company's projects under Failed to Export: those with a failed request, and those
+    whose ERP link has an error. Two small index look-ups, never a test of every project."""
+    project = aliased(Project)
+    with_failed_request = (
+        select(CostCodeUpdateRequest.project_id)
+        .join(project, project.id == CostCodeUpdateRequest.project_id)
+        .where(
+            CostCodeUpdateRequest.company_id == company_id,
+            CostCodeUpdateRequest.status == "failed",
+            project.company_id == company_id,
+        )
+    )
+    with_link_error = select(project.id).where(project.company_id == company_id, _link_error(project))
+    return union(with_failed_request, with_link_error)
 
 
 def _latest_failed_request_join():
@@ -78,10 +97,7 @@ def _where(filter_key: str, company_id: int) -> list:
             Project.erp_link_state.in_(("ready_to_export", "accepted")),
         ]
     if filter_key == "failed_to_export":
-        return [
-            Project.company_id == company_id,
-            or_(Project.id.in_(_projects_with_requests(company_id, "failed")), _link_error()),
-        ]
+        return [Project.company_id == company_id, Project.id.in_(_failed_project_ids(company_id))]
     if filter_key == "synced":
         return [
             *_linked(company_id),
@@ -112,6 +128,9 @@ def _synced_count(company_id: int):
 def _count(filter_key: str, company_id: int):
     if filter_key == "synced":
         return _synced_count(company_id)
+    if filter_key == "failed_to_export":
+        query = select(func.count()).select_from(_failed_project_ids(company_id).subquery())
+        return query.scalar_subquery().label(filter_key)
     if filter_key == "ready_to_import":
         query = select(func.count()).select_from(ErpJob)
     elif filter_key == "ready_to_update":
@@ -145,8 +164,21 @@ def _line_count():
     )
 
 
-def rows_query(filter_key: str, company_id: int, search: str = "") -> tuple[Select, bool]:
-    """The filter's rows, ordered for paging; the flag says whether rows are single entities."""
+def rows_query(filter_key: str, search: str = "") -> tuple[Select, bool]:
+    """The filter's rows for the `company_id` parameter, ordered for paging; the flag says
+    whether rows are single entities."""
+    if search:
+        return _rows_query(filter_key, bindparam("company_id"), search)
+    return _unsearched_rows_query(filter_key)
+
+
+@cache
+def _unsearched_rows_query(filter_key: str) -> tuple[Select, bool]:
+    # Built once per filter, as counts_query(): building a statement costs more than running it.
+    return _rows_query(filter_key, bindparam("company_id"))
+
+
+def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, bool]:
     project_columns = (Project.number, Project.name, Project.erp_job_number)
     if filter_key == "ready_to_import":
         query = select(ErpJob).where(*_where(filter_key, company_id))
@@ -154,20 +186,26 @@ def rows_query(filter_key: str, company_id: int, search: str = "") -> tuple[Sele
             query = query.where(_search(search, ErpJob.number, ErpJob.name))
         return query.order_by(ErpJob.number), True
     if filter_key == "ready_to_update":
-        requester = User.__table__.alias("requester")
+        # The columns the table shows, not three entities per row: a page of 50 built as ORM
+        # objects cost more than the query itself.
+        requester = aliased(User, name="requester")
         query = (
-            select(CostCodeUpdateRequest, _line_count())
-            .join(CostCodeUpdateRequest.project)
-            .options(
-                contains_eager(CostCodeUpdateRequest.project),
-                joinedload(CostCodeUpdateRequest.requested_by),
+            select(
+                CostCodeUpdateRequest.id,
+                CostCodeUpdateRequest.requested_by_id,
+                CostCodeUpdateRequest.requested_at,
+                # Project.label
+                (Project.number + " " + Project.name).label("project_label"),
+                Project.erp_job_number,
+                requester.name.label("requested_by_name"),
+                _line_count(),
             )
+            .join(Project, Project.id == CostCodeUpdateRequest.project_id)
+            .join(requester, requester.id == CostCodeUpdateRequest.requested_by_id)
             .where(*_where(filter_key, company_id))
         )
         if search:
-            query = query.join(requester, requester.c.id == CostCodeUpdateRequest.requested_by_id).where(
-                _search(search, *project_columns, requester.c.name)
-            )
+            query = query.where(_search(search, *project_columns, requester.name))
         return query.order_by(CostCodeUpdateRequest.requested_at, CostCodeUpdateRequest.id), False
     if filter_key == "failed_to_export":
         query = (

@@ -6,8 +6,6 @@ updates (View Requested Updates, a read-only window) and approves (Update) or se
 """
 from __future__ import annotations
 
-from functools import partial
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -31,6 +29,7 @@ from portal.services.approvals import (
     approve_requested_updates,
     decided_message,
     get_request,
+    own_request_refusal,
     reject_requested_updates,
     requested_update_lines,
     waiting_request_count,
@@ -71,18 +70,27 @@ def search_text() -> str:
 def _jobs_context(filter_key: str, search: str) -> dict:
     # The user itself, not the proxy: it is asked once per row.
     user = current_user._get_current_object()
-    counts = db.session.execute(counts_query(), {"company_id": user.company_id}).mappings().one()
-    query, scalars = rows_query(filter_key, user.company_id, search)
+    company = {"company_id": user.company_id}
+    counts = db.session.execute(counts_query(), company).mappings().one()
+    query, scalars = rows_query(filter_key, search)
+    # Without a search the filter's count is the table's row count.
+    page = paginate(query, scalars=scalars, total=None if search else counts[filter_key], params=company)
+    refusal = approval_refusal(user)
     return {
         "filters": JOB_FILTERS,
         "filter_key": filter_key,
         "filter_label": dict(JOB_FILTERS)[filter_key],
         "counts": counts,
         "search": search,
-        # Without a search the filter's count is the table's row count.
-        "page": paginate(query, scalars=scalars, total=None if search else counts[filter_key]),
-        "refusal": approval_refusal(user),
-        "row_refusal": partial(approval_refusal, user),
+        "page": page,
+        "refusal": refusal,
+        # Ready to Update, for a user who may decide: why not this row (a requester on their
+        # own request), asked here once per row rather than from the template.
+        "row_refusals": (
+            {row.id: own_request_refusal(user, row) for row in page.items}
+            if filter_key == "ready_to_update" and refusal is None
+            else {}
+        ),
         # The header badge shows the Ready to Update count: counted above already.
         "waiting_update_count": lambda: counts["ready_to_update"],
     }

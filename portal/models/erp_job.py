@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -15,7 +15,12 @@ class ErpJob(db.Model):
     """A job that exists in the ERP; one with no portal project shows under Ready to Import."""
 
     __tablename__ = "erp_jobs"
-    __table_args__ = (UniqueConstraint("company_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "number"),
+        # Ready to Import (no project, not hidden) is a range of this index: most ERP jobs are
+        # linked to a project, and the Jobs tab counts the unlinked ones on every page.
+        Index("ix_erp_jobs_ready_to_import", "company_id", "project_id", "hidden"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -17,6 +17,8 @@ ERP_LINK_STATES = {
     "rejected": "Rejected",
     "linked": "Linked",
 }
+# A project whose link to the ERP job has an error message (the Failed to Export filter).
+LINK_ERROR_CONDITION = "erp_link_message IS NOT NULL AND erp_link_message != ''"
 
 
 class Project(db.Model):
@@ -24,7 +26,19 @@ class Project(db.Model):
     __table_args__ = (
         UniqueConstraint("company_id", "number"),
         # The Jobs tab's filter counts read this index alone, not the company's every project.
-        Index("ix_projects_job_filters", "company_id", "archived", "erp_link_state", "erp_link_message"),
+        Index("ix_projects_job_filters", "company_id", "archived", "erp_link_state"),
+        # Failed to Export counts the few projects with a link error: a partial index holds just
+        # them (covering, so the count never reads the table; ix_projects_job_filters leaves the
+        # message out so that SQLite never prefers it here). The Jobs queries write the same
+        # condition with literal constants, which is what lets SQLite match it to this index.
+        Index(
+            "ix_projects_link_error",
+            "company_id",
+            "erp_link_state",
+            "erp_link_message",
+            sqlite_where=text(LINK_ERROR_CONDITION),
+            postgresql_where=text(LINK_ERROR_CONDITION),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,7 +31,15 @@ class CostCodeUpdateRequest(db.Model):
             sqlite_where=text("status = 'requested'"),
             postgresql_where=text("status = 'requested'"),
         ),
-        Index("ix_cost_code_update_requests_company_status", "company_id", "status"),
+        # The company's requests in one state, in the order Ready to Update lists them: the page
+        # of 50 is read from the index in order, not sorted from every waiting request.
+        Index(
+            "ix_cost_code_update_requests_company_status",
+            "company_id",
+            "status",
+            "requested_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

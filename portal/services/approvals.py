@@ -59,11 +59,18 @@ def approval_refusal(user: User, request: CostCodeUpdateRequest | None = None) -
         return NEEDS_LEVEL
     if not user.can_push_to_accounting:
         return NEEDS_PRIVILEGE
-    if (
-        request is not None
-        and request.requested_by_id == user.id
-        and user.company.requester_may_not_approve
-    ):
+    if request is not None:
+        return own_request_refusal(user, request)
+    return None
+
+
+def own_request_refusal(user: User, request: CostCodeUpdateRequest) -> str | None:
+    """The part of approval_refusal() that depends on the request, for a user who may approve.
+
+    A list asks it once per row after asking approval_refusal(user) once. Only the request's
+    `requested_by_id` is read, so the Jobs tab passes its row for it.
+    """
+    if request.requested_by_id == user.id and user.company.requester_may_not_approve:
         return REQUESTER_MAY_NOT_APPROVE
     return None
 
