@@ -25,6 +25,8 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.session import USER_AGENT, signed_session
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
 BIN = Path(sys.executable).parent
@@ -81,7 +83,7 @@ def wait_for_answer(port: int, path: str, cookie: str | None, seconds: float = 6
     import urllib.request
 
     deadline = time.monotonic() + seconds
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"User-Agent": USER_AGENT})
     if cookie:
         request.add_header("Cookie", f"session={cookie}")
     while True:
@@ -178,19 +180,15 @@ class Bench:
             admin.dispose()
 
     def session_cookie(self, user_id: int) -> str:
-        from flask.sessions import SecureCookieSessionInterface
-
         from portal.extensions import db
         from portal.models import User
 
         with self.app.app_context():
-            user = db.session.get(User, user_id)
-            payload = {"_user_id": user.get_id(), "_fresh": True, "login_at": time.time() + 3600}
-            serializer = SecureCookieSessionInterface().get_signing_serializer(self.app)
-            return serializer.dumps(payload)
+            return signed_session(self.app, db.session.get(User, user_id), f"bench-csrf-{user_id}")
 
     def client(self, user_id: int):
         client = self.app.test_client()
+        client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
         client.set_cookie("session", self.session_cookie(user_id))
         return client
 
@@ -211,6 +209,8 @@ class Bench:
         client = self.client(self.ids.approver_id)
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
+        # As for a logged-in browser: the page leaves the session alone.
+        assert "Set-Cookie" not in response.headers, response.headers.get("Set-Cookie")
         floor_client = floor_app.test_client()
         os.environ["BENCH_SQLITE_PATH"] = str(self.sqlite_path)
         floor_url = f"/ready-to-update/{self.floor_ids.company_id}"
@@ -327,7 +327,9 @@ class Bench:
         )
         try:
             wait_for_port(port)
-            header = ["-H", f"Cookie: session={cookie}"] if cookie else []
+            header = ["-H", f"User-Agent: {USER_AGENT}"]
+            if cookie:
+                header += ["-H", f"Cookie: session={cookie}"]
 
             def run_wrk(duration: int) -> str:
                 return subprocess.run(

@@ -15,9 +15,10 @@ import urllib.parse
 import urllib.request
 
 from flask import url_for
-from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
+
+from bench.session import USER_AGENT, signed_session
 
 READERS = 4
 APPROVALS = 20
@@ -26,15 +27,13 @@ REFRESHES = 5
 
 def _cookie_and_token(app, user) -> tuple[str, str]:
     raw = f"bench-csrf-{user.id}"
-    session = {"_user_id": user.get_id(), "_fresh": True, "login_at": time.time() + 3600, "csrf_token": raw}
-    cookie = SecureCookieSessionInterface().get_signing_serializer(app).dumps(session)
-    return cookie, URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    return signed_session(app, user, raw), URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
 
 def _call(url: str, cookie: str, data: dict | None = None) -> int:
     body = urllib.parse.urlencode(data).encode() if data is not None else None
     request = urllib.request.Request(
-        url, data=body, headers={"Cookie": f"session={cookie}", "HX-Request": "true"}
+        url, data=body, headers={"Cookie": f"session={cookie}", "HX-Request": "true", "User-Agent": USER_AGENT}
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (loopback only)

@@ -92,10 +92,9 @@ class CostTypeAssignment(db.Model):
     """One cost type tied to a project cost code. A code's assignments are a set that only grows."""
 
     __tablename__ = "cost_type_assignments"
-    __table_args__ = (
-        UniqueConstraint("project_cost_code_id", "cost_type_id"),
-        Index("ix_cost_type_assignments_erp_state", "erp_state"),
-    )
+    # No index on erp_state alone: every query for a state also names the project's codes, and
+    # SQLite would otherwise read every assignment in that state, of every company, first.
+    __table_args__ = (UniqueConstraint("project_cost_code_id", "cost_type_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_cost_code_id: Mapped[int] = mapped_column(ForeignKey("project_cost_codes.id"))

@@ -1,0 +1,30 @@
+"""The logged-in session every bench request carries, as a browser holds it after logging in."""
+
+from __future__ import annotations
+
+import time
+
+# Every bench request says who it is the same way (wrk sends no User-Agent of its own), so the
+# session cookie can carry the identifier Flask-Login checks, as a browser's does after log-in.
+USER_AGENT = "ccp-bench"
+
+
+def signed_session(app, user, raw_csrf_token: str) -> str:
+    """The session cookie a browser holds after logging in as `user` (with USER_AGENT): the
+    user, Flask-Login's identifier of the browser, the log-in time and a CSRF secret. A page
+    then leaves the session as it is, so it is not re-signed and sent back with every answer."""
+    from flask.sessions import SecureCookieSessionInterface
+    from flask_login.utils import _create_identifier
+
+    with app.test_request_context(
+        headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
+    ):
+        identifier = _create_identifier()
+    payload = {
+        "_user_id": user.get_id(),
+        "_fresh": True,
+        "_id": identifier,
+        "login_at": time.time(),
+        "csrf_token": raw_csrf_token,
+    }
+    return SecureCookieSessionInterface().get_signing_serializer(app).dumps(payload)
