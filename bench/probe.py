@@ -26,10 +26,12 @@ def peak_rss_mb() -> float:
 
 
 def _app(url: str):
-    from portal import create_app
+    from portal import create_app, settle_for_serving
     from portal.config import Config
 
-    return create_app(Config, SQLALCHEMY_DATABASE_URI=url, HUEY_IMMEDIATE=True, RATELIMIT_ENABLED=False)
+    app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, HUEY_IMMEDIATE=True, RATELIMIT_ENABLED=False)
+    settle_for_serving()  # as a worker process does once its app is built
+    return app
 
 
 def refresh(url: str, project_id: int, actor_id: int) -> dict:

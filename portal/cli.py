@@ -92,8 +92,10 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     """Serve the portal with waitress, with the background worker beside it."""
     from waitress import serve as waitress_serve
 
+    from portal import settle_for_serving
     from portal.tasks import huey, start_consumer
 
+    settle_for_serving()
     consumer = None
     if not no_worker and not huey.immediate:
         consumer = start_consumer()

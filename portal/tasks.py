@@ -36,9 +36,10 @@ def app_context():
     if has_app_context():
         return nullcontext()
     if _consumer_app is None:
-        from portal import create_app
+        from portal import create_app, settle_for_serving
 
         _consumer_app = create_app()
+        settle_for_serving()
     return _consumer_app.app_context()
 
 
