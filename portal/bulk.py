@@ -7,13 +7,21 @@ the ids written in as numbers.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 # Ids a statement: far below every database's limit on a statement's length.
 IDS_PER_STATEMENT = 500
+
+T = TypeVar("T")
+
+
+def slices(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """`items` in consecutive slices of at most `size`, for statements that take only so many."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def insert_rows(connection: sa.Connection, table: sa.Table, rows: Sequence[tuple]) -> None:
@@ -51,9 +59,9 @@ def update_rows(connection: sa.Connection, table: sa.Table, ids: Sequence[int], 
         parameters[name] = value if process is None or value is None else process(value)
     if statement.positional:
         parameters = tuple(parameters[name] for name in statement.positiontup)
-    for start in range(0, len(ids), IDS_PER_STATEMENT):
+    for some_ids in slices(ids, IDS_PER_STATEMENT):
         # int() on every id: they are written into the statement, so they must be numbers.
-        listed = ", ".join(str(int(row_id)) for row_id in ids[start : start + IDS_PER_STATEMENT])
+        listed = ", ".join(str(int(row_id)) for row_id in some_ids)
         connection.exec_driver_sql(f"{statement} WHERE {table.c.id.name} IN ({listed})", parameters)
 
 

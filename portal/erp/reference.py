@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.bulk import insert_rows
+from portal.bulk import IDS_PER_STATEMENT, insert_rows, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
@@ -429,8 +429,7 @@ class _JobCodes:
     def load(cls, conn, key: str, job_numbers: list[str]) -> _JobCodes:
         found = cls(key, set())
         # In slices: a database takes only so many parameters in one statement.
-        for start in range(0, len(job_numbers), 500):
-            numbers = job_numbers[start : start + 500]
+        for numbers in slices(job_numbers, IDS_PER_STATEMENT):
             found.jobs.update(
                 conn.scalars(
                     sa.select(jobs.c.number).where(jobs.c.company == key, jobs.c.number.in_(numbers))

@@ -19,6 +19,7 @@ from sqlalchemy import DateTime, and_, false, func, insert, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from portal.bulk import slices
 from portal.erp.formats import CostCodeFormatError, validate_cost_code
 from portal.models import (
     Company,
@@ -407,8 +408,6 @@ def _apply(session: Session, lists: _Lists, plan: _Plan) -> None:
     _set_flags(session, lists, plan.to_unflag, False)
 
 
-def _batches(rows: list) -> list[list]:
-    return [rows[i:i + WRITE_BATCH] for i in range(0, len(rows), WRITE_BATCH)]
 
 
 def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
@@ -430,7 +429,7 @@ def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
             runs.append([row_id])
     singles = [row_id for run in runs if len(run) < RANGE_AT_LEAST for row_id in run]
     ranges = [(run[0], run[-1]) for run in runs if len(run) >= RANGE_AT_LEAST]
-    clauses = [column.in_(batch) for batch in _batches(singles)]
+    clauses = [column.in_(batch) for batch in slices(singles, WRITE_BATCH)]
     for start in range(0, len(ranges), RANGES_PER_STATEMENT):
         clauses.append(and_(scope, or_(*(
             column.between(first, last) for first, last in ranges[start:start + RANGES_PER_STATEMENT]

@@ -28,7 +28,7 @@ from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.bulk import update_rows
+from portal.bulk import slices, update_rows
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
@@ -350,10 +350,14 @@ class _OutboxRequest:
     id: int
     project_id: int
     project_number: str
-    project_label: str
+    project_name: str
     job_number: str | None
     lines: list[_OutboxLine] = field(default_factory=list)
     gave_up: bool = False  # the ERP could not take a part of it: the rest waits for the next run
+
+    @property
+    def project_label(self) -> str:
+        return f"{self.project_number} {self.project_name}"  # as Project.label
 
 
 class _Sync:
@@ -669,12 +673,13 @@ class _Sync:
                 )
                 continue
             pending = [line for line in request.lines if line.export_state != "exported"]
-            parts = [pending[start:start + EXPORT_BATCH] for start in range(0, len(pending), EXPORT_BATCH)]
-            for index, part in enumerate(parts or [[]]):
+            # A request with nothing left to send still takes part, to be closed.
+            parts = list(slices(pending, EXPORT_BATCH)) or [[]]
+            for index, part in enumerate(parts):
                 if batch and batch_lines + len(part) > EXPORT_BATCH:
                     self._export_batch(batch)
                     batch, batch_lines = [], 0
-                batch.append((request, part, index == max(len(parts) - 1, 0)))
+                batch.append((request, part, index == len(parts) - 1))
                 batch_lines += len(part)
         if batch:
             self._export_batch(batch)
@@ -689,8 +694,7 @@ class _Sync:
         )
         requests = {
             request_id: _OutboxRequest(
-                id=request_id, project_id=project_id, project_number=number,
-                project_label=f"{number} {name}",
+                id=request_id, project_id=project_id, project_number=number, project_name=name,
                 job_number=job_number if link_state == "linked" else None,
             )
             for request_id, project_id, number, name, job_number, link_state in self.session.execute(
