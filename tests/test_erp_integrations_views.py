@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -72,6 +73,17 @@ def test_jobs_tab_shows_every_filter_with_its_count_and_ready_to_update_first(cl
     assert 'Synced <span class="count">5</span>' in page
     assert page.count("View Requested Updates<") == 3
     assert "RB-2402 Cedar Ridge Elementary" in page and "Project Manager (Ridgeline)" in page
+
+
+def test_ready_to_update_row_shows_when_it_was_requested_to_the_minute_in_utc(client, auth):
+    request = waiting_request("ridgeline")
+    request.requested_at = datetime(2026, 3, 9, 7, 5, 59, 999999)
+    db.session.commit()
+    auth.login_as("approver")
+    page = client.get(JOBS).get_data(as_text=True)
+    row = page[page.index(f'id="update-request-{request.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "<td>2026-03-09 07:05 UTC</td>" in row
 
 
 def test_filter_switches_the_table_with_htmx_and_can_be_bookmarked(client, auth):
