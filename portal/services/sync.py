@@ -707,8 +707,11 @@ class _Sync:
                 .order_by(CostCodeUpdateRequest.approved_at, CostCodeUpdateRequest.id)
             )
         }
-        # Plain rows on the connection: the ORM's result handling doubles the time of 10,000 rows.
-        for row in self.session.connection().execute(
+        # Plain rows on the connection, fetched all at once: the ORM's result handling, or a
+        # row at a time, doubles the time of 10,000 rows. The requests as a subquery, not a
+        # join, so that the lines come in the order of their (request, code, cost type) index
+        # instead of being sorted afterwards.
+        rows = self.session.connection().execute(
             select(
                 UpdateRequestLine.request_id, UpdateRequestLine.id, UpdateRequestLine.code,
                 UpdateRequestLine.description, UpdateRequestLine.division,
@@ -716,10 +719,10 @@ class _Sync:
                 UpdateRequestLine.export_state, UpdateRequestLine.export_outcome,
                 UpdateRequestLine.export_message,
             )
-            .join(CostCodeUpdateRequest, CostCodeUpdateRequest.id == UpdateRequestLine.request_id)
-            .where(*in_outbox)
+            .where(UpdateRequestLine.request_id.in_(select(CostCodeUpdateRequest.id).where(*in_outbox)))
             .order_by(UpdateRequestLine.request_id, UpdateRequestLine.code, UpdateRequestLine.cost_type_code)
-        ):
+        ).all()
+        for row in rows:
             request = requests.get(row[0])
             if request is not None:  # approved after the first query: next run takes it
                 request.lines.append(_OutboxLine(*row[1:]))
@@ -730,10 +733,7 @@ class _Sync:
         for request, part, _last in batch:
             if not request.gave_up:
                 lines_by_job.setdefault(request.job_number, []).extend(
-                    ExportLine(
-                        code=line.code, description=line.description, cost_type=line.cost_type_code,
-                        division=line.division or None,
-                    )
+                    ExportLine(line.code, line.description, line.cost_type_code, line.division or None)
                     for line in part
                 )
         self._idle()
@@ -763,14 +763,21 @@ class _Sync:
                         result = LineResult(
                             line.code, line.cost_type_code, "failed", "The ERP gave no result for the line."
                         )
-                    self._record_line_result(line, result)
-                    results.setdefault(
-                        (line.export_state, line.export_outcome, line.export_message), []
-                    ).append(line.id)
-                    if line.export_state == "exported" and line.assignment_id is not None:
+                    # Inline, and counted per group of answers afterwards: this runs for
+                    # every line of a sync, 10,000 at a time.
+                    outcome = result.outcome
+                    message = (result.message or "")[:500] or None
+                    state = "exported" if outcome in EXPORTED_OUTCOMES else "failed"
+                    line.export_state, line.export_outcome, line.export_message = state, outcome, message
+                    line_ids = results.get((state, outcome, message))
+                    if line_ids is None:
+                        line_ids = results[state, outcome, message] = []
+                    line_ids.append(line.id)
+                    if state == "exported" and line.assignment_id is not None:
                         exported_assignments.append(line.assignment_id)
                 if last:
                     closed.append(request)
+            self._count_lines(results)
             # Straight to the connection: nothing loaded in the session needs to hear of these
             # (the commit expires every object), and thousands of rows take the same few values.
             connection = self.session.connection()
@@ -784,16 +791,14 @@ class _Sync:
             self._close_requests(closed, now)
             self.run.heartbeat_at = now
 
-    def _record_line_result(self, line: _OutboxLine, result: LineResult) -> None:
-        line.export_outcome = result.outcome
-        line.export_message = (result.message or "")[:500] or None
-        if result.outcome in EXPORTED_OUTCOMES:
-            line.export_state = "exported"
-            self.export_counts["lines_exported"] += 1
-            self.export_counts[f"lines_{result.outcome}"] += 1
-        else:
-            line.export_state = "failed"
-            self.export_counts["lines_failed"] += 1
+    def _count_lines(self, results: dict[tuple[str, str | None, str | None], list[int]]) -> None:
+        """The run's line counts, from a batch's lines grouped by their answer."""
+        for (state, outcome, _message), line_ids in results.items():
+            if state == "exported":
+                self.export_counts["lines_exported"] += len(line_ids)
+                self.export_counts[f"lines_{outcome}"] += len(line_ids)
+            else:
+                self.export_counts["lines_failed"] += len(line_ids)
 
     def _close_requests(self, requests: list[_OutboxRequest], now: datetime) -> None:
         """Requests whose every line has had its answer: exported, or failed with the lines

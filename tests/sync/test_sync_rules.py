@@ -85,6 +85,23 @@ def test_cost_types_are_merged(app, erp):
     assert states == ["exported", "exported"]
 
 
+def test_the_run_counts_each_outcome_of_the_lines_it_exported(app, erp):
+    assert job_codes(erp, "2401")["1020.000"][1] == ["1"]
+    approved_request(
+        project_by_number("RB-2401"),
+        [("1010.000", "2"), ("1020.000", "2"), ("3010.000", "1"), ("4010.000", "1"), ("3020.000", "1")],
+        descriptions={"1010.000": "PM (portal wording)", "3020.000": "x" * 60},
+    )
+    run = sync(app)
+    counts = run.counts["cost_codes"]
+    assert counts["lines_exported"] == 4
+    assert counts["lines_created"] == 2
+    assert counts["lines_merged_cost_type"] == 1
+    assert counts["lines_description_kept"] == 1
+    assert counts["lines_failed"] == 1
+    assert (counts["requests_exported"], counts["requests_failed"]) == (0, 1)
+
+
 def test_rule_6_export_repeated_creates_nothing_twice(app, erp):
     project = project_by_number("RB-2402")
     request = approved_request(project, [("4010.000", "1"), ("4020.000", "2"), ("1040.000", "3")])
