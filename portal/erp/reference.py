@@ -25,7 +25,7 @@ from portal.erp.base import (
     ErpJob,
     ExportLine,
     LineResult,
-    validate_export_line,
+    export_line_validator,
 )
 
 DEFAULT_URL = "sqlite:///reference_erp.sqlite3"
@@ -331,6 +331,7 @@ class ReferenceErpConnector:
                 ).all()
             )
             codes = _JobCodes.load(conn, self.key, list(lines_by_job))
+            validate, put_line = export_line_validator(erp_system), codes.put_line
             results: dict[str, list[LineResult]] = {}
             for job_number, lines in lines_by_job.items():
                 if job_number not in codes.jobs:
@@ -342,7 +343,7 @@ class ReferenceErpConnector:
                 job_results = results[job_number] = []
                 for line in lines:
                     try:
-                        valid = validate_export_line(erp_system, line)
+                        valid = validate(line)
                     except FORMAT_ERRORS as error:
                         job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
                         continue
@@ -353,7 +354,7 @@ class ReferenceErpConnector:
                         )
                         job_results.append(LineResult(valid.code, valid.cost_type, "failed", message))
                         continue
-                    job_results.append(codes.put_line(job_number, valid))
+                    job_results.append(put_line(job_number, valid))
             codes.save(conn)
             return results
 
@@ -454,25 +455,25 @@ class _JobCodes:
         return found
 
     def put_line(self, job_number: str, line: ExportLine) -> LineResult:
-        erp_description = self.descriptions.get((job_number, line.code))
-        has_type = (job_number, line.code, line.cost_type) in self.types
+        code, description, cost_type, division = line
+        erp_description = self.descriptions.get((job_number, code))
+        has_type = (job_number, code, cost_type) in self.types
         if not has_type:
-            self.types.add((job_number, line.code, line.cost_type))
-            self.new_types.append((self.key, job_number, line.code, line.cost_type))
+            self.types.add((job_number, code, cost_type))
+            self.new_types.append((self.key, job_number, code, cost_type))
         if erp_description is None:
-            self.descriptions[job_number, line.code] = line.description
-            self.new_codes.append((self.key, job_number, line.code, line.description, line.division))
-            return LineResult(line.code, line.cost_type, "created", "")
-        if erp_description != line.description:
+            self.descriptions[job_number, code] = description
+            self.new_codes.append((self.key, job_number, code, description, division))
+            return LineResult(code, cost_type, "created", "")
+        if erp_description != description:
             # The ERP's text wins: an export never overwrites an existing code's description.
-            message = f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
+            message = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
             if not has_type:
-                message += f"; added cost type {line.cost_type}"
-            return LineResult(line.code, line.cost_type, "description_kept", message + ".")
+                message += f"; added cost type {cost_type}"
+            return LineResult(code, cost_type, "description_kept", message + ".")
         if not has_type:
-            message = f"Added cost type {line.cost_type}."
-            return LineResult(line.code, line.cost_type, "merged_cost_type", message)
-        return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
+            return LineResult(code, cost_type, "merged_cost_type", f"Added cost type {cost_type}.")
+        return LineResult(code, cost_type, "unchanged", "Already on the job.")
 
     def save(self, conn) -> None:
         # Thousands of rows in one export: straight to the driver.
