@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import zip_longest
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import case, func, insert, or_, select, update
@@ -57,7 +58,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services import NotFound, ServiceError, transaction
-from portal.services.audit import event_values, record_event, record_events
+from portal.services.audit import event_values, record_event, record_events, recorded_actor
 
 SCHEDULE_INTERVALS: dict[str, timedelta | None] = {
     "5m": timedelta(minutes=5),
@@ -370,9 +371,10 @@ class _Sync:
         self.session = session
         self.run = run
         self.connector = connector
-        self.actor = actor
+        self.actor = recorded_actor(actor)
         self.now = now
         self.company_id = run.company_id
+        self.run_number = run.run_number
         self.erp_system = _company(session, run.company_id).erp_system
         self.failures = 0
 
@@ -646,7 +648,7 @@ class _Sync:
                     self.session, company_id=self.company_id, actor=self.actor,
                     action="erp_job.create", object_type="project", object_id=project.id,
                     object_label=project.label, project_id=project.id,
-                    details={"erp_job": job.number, "sync_run": self.run.run_number},
+                    details={"erp_job": job.number, "sync_run": self.run_number},
                 )
                 counts["jobs_created"] += 1
                 self._record("new_jobs", dict(counts))
@@ -827,13 +829,14 @@ class _Sync:
                         line.export_message or "Not exported.",
                     )
                 action = "cost_code_request.export_failed"
-            outcomes = Counter(line.export_outcome for line in request.lines if line.export_outcome)
+            outcomes = Counter(map(attrgetter("export_outcome"), request.lines))
+            outcomes.pop(None, None)  # lines never answered
             events.append(event_values(
                 company_id=self.company_id, actor=self.actor, action=action,
                 object_type="cost_code_update_request", object_id=request.id,
                 object_label=f"{request.project_label}: cost code update", project_id=request.project_id,
                 details={
-                    "erp_job": request.job_number, "sync_run": self.run.run_number,
+                    "erp_job": request.job_number, "sync_run": self.run_number,
                     "outcomes": dict(outcomes), "error": error,
                 },
             ))
@@ -860,7 +863,7 @@ class _Sync:
             action="cost_code_request.export_failed", object_type="cost_code_update_request",
             object_id=request.id, object_label=f"{project.label}: cost code update",
             project_id=project.id,
-            details={"sync_run": self.run.run_number, "error": request.last_error},
+            details={"sync_run": self.run_number, "error": request.last_error},
         )
 
     # -- 5. contracts and change orders ------------------------------------------------------
@@ -923,7 +926,7 @@ class _Sync:
                     object_type="commitment", object_id=commitment.id, object_label=label,
                     project_id=project_id,
                     details={"erp_job": job_number, "outcome": outcome, "message": message,
-                             "sync_run": self.run.run_number},
+                             "sync_run": self.run_number},
                 )
                 self._record("commitments", dict(counts))
         with transaction(self.session):
