@@ -374,7 +374,7 @@ class _Sync:
         self.actor = recorded_actor(actor)
         self.now = now
         self.company_id = run.company_id
-        self.run_number = run.run_number
+        self.run_id, self.run_number = run.id, run.run_number
         self.erp_system = _company(session, run.company_id).erp_system
         self.failures = 0
 
@@ -791,7 +791,9 @@ class _Sync:
                 )
             update_rows(connection, CostTypeAssignment.__table__, exported_assignments, erp_state="exported")
             self._close_requests(closed, now)
-            self.run.heartbeat_at = now
+            # Not through the run object: every commit expires it, and flushing a change to it
+            # reads the whole run back first.
+            update_rows(connection, SyncRun.__table__, [self.run_id], heartbeat_at=now)
 
     def _count_lines(self, results: dict[tuple[str, str | None, str | None], list[int]]) -> None:
         """The run's line counts, from a batch's lines grouped by their answer."""

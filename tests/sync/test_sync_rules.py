@@ -360,6 +360,31 @@ class BatchRecordingConnector:
         return self.inner.export_job_cost_codes(lines_by_job)
 
 
+def test_each_exported_batch_moves_the_runs_heartbeat_on(app, erp, monkeypatch):
+    """A long export keeps showing it is alive, so that it is never taken for a stopped run."""
+    monkeypatch.setattr(sync_service, "EXPORT_BATCH", 1)
+    approved_request(project_by_number("RB-2401"), [("3010.000", "1"), ("3010.000", "2"), ("4010.000", "5")])
+    clock = [utcnow()]
+
+    def now():
+        clock[0] += timedelta(minutes=10)
+        return clock[0]
+
+    seen = []
+
+    class HeartbeatWatchingConnector(BatchRecordingConnector):
+        def export_job_cost_codes(self, lines_by_job):
+            seen.append(db.session.scalar(select(SyncRun.heartbeat_at).where(SyncRun.status == "running")))
+            return super().export_job_cost_codes(lines_by_job)
+
+    connector = HeartbeatWatchingConnector(connector_for(company_by_slug("ridgeline"), app.config))
+    run = sync(app, connector=connector, now=now)
+
+    assert run.status == "succeeded", run.errors
+    assert len(seen) == 3
+    assert seen[0] < seen[1] < seen[2]
+
+
 def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_split(app, erp, monkeypatch):
     monkeypatch.setattr(sync_service, "EXPORT_BATCH", 3)
     requests = [
