@@ -4,7 +4,7 @@ Every export is idempotent: the sync may repeat a step after a crash or a retry,
 connector answers "unchanged" for work already done instead of doing it twice.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
@@ -127,18 +127,28 @@ def export_jobs(
 
 def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:
     """The line as the ERP stores it; raises the `formats` error naming what is wrong."""
-    division = (line.division or "").strip()
-    if division == line.division and formats.is_stored_form(
-        erp_system, line.code, line.description, line.cost_type
-    ):
-        return line
-    code = formats.validate_cost_code(erp_system, line.code)
-    return ExportLine(
-        code=code,
-        description=formats.validate_description(erp_system, line.description),
-        cost_type=formats.validate_cost_type(erp_system, line.cost_type),
-        division=division or formats.division_of(erp_system, code),
-    )
+    return export_line_validator(erp_system)(line)
+
+
+def export_line_validator(erp_system: str) -> Callable[[ExportLine], ExportLine]:
+    """validate_export_line for one ERP, with the ERP's rules looked up once: a connector
+    exporting thousands of lines takes this once and asks it of each line."""
+    is_stored = formats.stored_form_test(erp_system)
+
+    def validate(line: ExportLine) -> ExportLine:
+        code, description, cost_type, division = line
+        if division is not None and division.strip() == division and is_stored(code, description, cost_type):
+            return line
+        code = formats.validate_cost_code(erp_system, code)
+        division = (division or "").strip()
+        return ExportLine(
+            code=code,
+            description=formats.validate_description(erp_system, description),
+            cost_type=formats.validate_cost_type(erp_system, cost_type),
+            division=division or formats.division_of(erp_system, code),
+        )
+
+    return validate
 
 
 # Everything the `formats` checks raise for bad input; a connector turns it into a failed line.

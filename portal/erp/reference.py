@@ -25,7 +25,7 @@ from portal.erp.base import (
     ErpJob,
     ExportLine,
     LineResult,
-    validate_export_line,
+    export_line_validator,
 )
 
 DEFAULT_URL = "sqlite:///reference_erp.sqlite3"
@@ -323,14 +323,9 @@ class ReferenceErpConnector:
     def _export_jobs(self, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> dict[str, list[LineResult]]:
         with self.erp.begin() as conn:
             erp_system = _erp_system(conn, self.key)
-            cost_type_names = dict(
-                conn.execute(
-                    sa.select(cost_types.c.code, cost_types.c.name).where(
-                        cost_types.c.company == self.key
-                    )
-                ).all()
-            )
+            cost_type_names = dict(conn.execute(_COMPANY_COST_TYPES, {"key": self.key}).all())
             codes = _JobCodes.load(conn, self.key, list(lines_by_job))
+            validate, put_line = export_line_validator(erp_system), codes.put_line
             results: dict[str, list[LineResult]] = {}
             for job_number, lines in lines_by_job.items():
                 if job_number not in codes.jobs:
@@ -342,7 +337,7 @@ class ReferenceErpConnector:
                 job_results = results[job_number] = []
                 for line in lines:
                     try:
-                        valid = validate_export_line(erp_system, line)
+                        valid = validate(line)
                     except FORMAT_ERRORS as error:
                         job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
                         continue
@@ -353,7 +348,7 @@ class ReferenceErpConnector:
                         )
                         job_results.append(LineResult(valid.code, valid.cost_type, "failed", message))
                         continue
-                    job_results.append(codes.put_line(job_number, valid))
+                    job_results.append(put_line(job_number, valid))
             codes.save(conn)
             return results
 
@@ -413,6 +408,27 @@ class ReferenceErpConnector:
             )
 
 
+# Built once, for the `key` and `numbers` parameters: an export runs them for every batch, and
+# building them anew each time showed in its profile.
+_JOBS_NAMED = sa.select(jobs.c.number).where(
+    jobs.c.company == sa.bindparam("key"), jobs.c.number.in_(sa.bindparam("numbers", expanding=True))
+)
+_CODES_OF_JOBS = sa.select(job_cost_codes.c.job, job_cost_codes.c.code, job_cost_codes.c.description).where(
+    job_cost_codes.c.company == sa.bindparam("key"),
+    job_cost_codes.c.job.in_(sa.bindparam("numbers", expanding=True)),
+)
+_COST_TYPES_OF_JOBS = sa.select(
+    job_cost_code_types.c.job, job_cost_code_types.c.code, job_cost_code_types.c.cost_type
+).where(
+    job_cost_code_types.c.company == sa.bindparam("key"),
+    job_cost_code_types.c.job.in_(sa.bindparam("numbers", expanding=True)),
+)
+_COMPANY_ERP_SYSTEM = sa.select(companies.c.erp_system).where(companies.c.key == sa.bindparam("key"))
+_COMPANY_COST_TYPES = sa.select(cost_types.c.code, cost_types.c.name).where(
+    cost_types.c.company == sa.bindparam("key")
+)
+
+
 class _JobCodes:
     """Some jobs' cost codes, read once per export and written back in two executemany calls,
     so an export of thousands of lines costs a few statements, not several per line."""
@@ -430,49 +446,35 @@ class _JobCodes:
         found = cls(key, set())
         # In slices: a database takes only so many parameters in one statement.
         for numbers in slices(job_numbers, IDS_PER_STATEMENT):
-            found.jobs.update(
-                conn.scalars(
-                    sa.select(jobs.c.number).where(jobs.c.company == key, jobs.c.number.in_(numbers))
-                )
-            )
+            parameters = {"key": key, "numbers": list(numbers)}
+            found.jobs.update(conn.scalars(_JOBS_NAMED, parameters).all())
             found.descriptions.update(
                 ((job, code), description)
-                for job, code, description in conn.execute(
-                    sa.select(
-                        job_cost_codes.c.job, job_cost_codes.c.code, job_cost_codes.c.description
-                    ).where(job_cost_codes.c.company == key, job_cost_codes.c.job.in_(numbers))
-                )
+                for job, code, description in conn.execute(_CODES_OF_JOBS, parameters).all()
             )
-            found.types.update(
-                (job, code, cost_type)
-                for job, code, cost_type in conn.execute(
-                    sa.select(
-                        job_cost_code_types.c.job, job_cost_code_types.c.code, job_cost_code_types.c.cost_type
-                    ).where(job_cost_code_types.c.company == key, job_cost_code_types.c.job.in_(numbers))
-                )
-            )
+            found.types.update(tuple(row) for row in conn.execute(_COST_TYPES_OF_JOBS, parameters).all())
         return found
 
     def put_line(self, job_number: str, line: ExportLine) -> LineResult:
-        erp_description = self.descriptions.get((job_number, line.code))
-        has_type = (job_number, line.code, line.cost_type) in self.types
+        code, description, cost_type, division = line
+        erp_description = self.descriptions.get((job_number, code))
+        has_type = (job_number, code, cost_type) in self.types
         if not has_type:
-            self.types.add((job_number, line.code, line.cost_type))
-            self.new_types.append((self.key, job_number, line.code, line.cost_type))
+            self.types.add((job_number, code, cost_type))
+            self.new_types.append((self.key, job_number, code, cost_type))
         if erp_description is None:
-            self.descriptions[job_number, line.code] = line.description
-            self.new_codes.append((self.key, job_number, line.code, line.description, line.division))
-            return LineResult(line.code, line.cost_type, "created", "")
-        if erp_description != line.description:
+            self.descriptions[job_number, code] = description
+            self.new_codes.append((self.key, job_number, code, description, division))
+            return LineResult(code, cost_type, "created", "")
+        if erp_description != description:
             # The ERP's text wins: an export never overwrites an existing code's description.
-            message = f'Kept the ERP description "{erp_description}" (portal had "{line.description}")'
+            message = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
             if not has_type:
-                message += f"; added cost type {line.cost_type}"
-            return LineResult(line.code, line.cost_type, "description_kept", message + ".")
+                message += f"; added cost type {cost_type}"
+            return LineResult(code, cost_type, "description_kept", message + ".")
         if not has_type:
-            message = f"Added cost type {line.cost_type}."
-            return LineResult(line.code, line.cost_type, "merged_cost_type", message)
-        return LineResult(line.code, line.cost_type, "unchanged", "Already on the job.")
+            return LineResult(code, cost_type, "merged_cost_type", f"Added cost type {cost_type}.")
+        return LineResult(code, cost_type, "unchanged", "Already on the job.")
 
     def save(self, conn) -> None:
         # Thousands of rows in one export: straight to the driver.
@@ -490,7 +492,7 @@ def _retry_once_on_conflict(export):
 
 
 def _erp_system(conn, key: str) -> str:
-    erp_system = conn.scalar(sa.select(companies.c.erp_system).where(companies.c.key == key))
+    erp_system = conn.scalar(_COMPANY_ERP_SYSTEM, {"key": key})
     if erp_system is None:
         # Say which keys exist: the ERP's keys ("harbor-point") differ from the portal's e-mail domains.
         known = ", ".join(conn.scalars(sa.select(companies.c.key).order_by(companies.c.key))) or "none yet"

@@ -25,7 +25,7 @@ from portal.erp.base import (
     ErpJob,
     ExportLine,
     LineResult,
-    validate_export_line,
+    export_line_validator,
 )
 
 SAGE100 = formats.SAGE100
@@ -273,6 +273,7 @@ class Sage100FileConnector:
         inbox = self._read_inbox_codes()
         in_sage = {code.code: code.description for code in inbox.codes} if inbox else {}
         ledger = self._load_ledger()
+        validate = export_line_validator(SAGE100)
         results: dict[str, list[LineResult]] = {}
         for job_number, lines in lines_by_job.items():
             if known_jobs is not None and job_number not in known_jobs:
@@ -287,7 +288,7 @@ class Sage100FileConnector:
             job_results = results[job_number] = []
             for line in lines:
                 try:
-                    valid = validate_export_line(SAGE100, line)
+                    valid = validate(line)
                     valid.description.encode(IMPORT_ENCODING)
                 except FORMAT_ERRORS as error:
                     job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))

@@ -1,12 +1,24 @@
 """Writing audit events: part of the transaction of the change they record."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from portal.models import AuditEvent, User, utcnow
+
+
+class RecordedActor(NamedTuple):
+    """A user as their audit events name them, for a long task that commits often: a User
+    object is expired by every commit and read again from the database at its next event."""
+
+    id: int
+    name: str
+
+
+def recorded_actor(user: User | None) -> RecordedActor | None:
+    return None if user is None else RecordedActor(user.id, user.name)
 
 
 def record_event(session: Session, **fields: Any) -> AuditEvent:
@@ -19,7 +31,7 @@ def record_event(session: Session, **fields: Any) -> AuditEvent:
 def event_values(
     *,
     company_id: int,
-    actor: User | None,
+    actor: User | RecordedActor | None,
     action: str,
     object_type: str,
     object_id: object = "",

@@ -85,6 +85,23 @@ def test_cost_types_are_merged(app, erp):
     assert states == ["exported", "exported"]
 
 
+def test_the_run_counts_each_outcome_of_the_lines_it_exported(app, erp):
+    assert job_codes(erp, "2401")["1020.000"][1] == ["1"]
+    approved_request(
+        project_by_number("RB-2401"),
+        [("1010.000", "2"), ("1020.000", "2"), ("3010.000", "1"), ("4010.000", "1"), ("3020.000", "1")],
+        descriptions={"1010.000": "PM (portal wording)", "3020.000": "x" * 60},
+    )
+    run = sync(app)
+    counts = run.counts["cost_codes"]
+    assert counts["lines_exported"] == 4
+    assert counts["lines_created"] == 2
+    assert counts["lines_merged_cost_type"] == 1
+    assert counts["lines_description_kept"] == 1
+    assert counts["lines_failed"] == 1
+    assert (counts["requests_exported"], counts["requests_failed"]) == (0, 1)
+
+
 def test_rule_6_export_repeated_creates_nothing_twice(app, erp):
     project = project_by_number("RB-2402")
     request = approved_request(project, [("4010.000", "1"), ("4020.000", "2"), ("1040.000", "3")])
@@ -341,6 +358,31 @@ class BatchRecordingConnector:
     def export_job_cost_codes(self, lines_by_job):
         self.batches.append(list(lines_by_job))
         return self.inner.export_job_cost_codes(lines_by_job)
+
+
+def test_each_exported_batch_moves_the_runs_heartbeat_on(app, erp, monkeypatch):
+    """A long export keeps showing it is alive, so that it is never taken for a stopped run."""
+    monkeypatch.setattr(sync_service, "EXPORT_BATCH", 1)
+    approved_request(project_by_number("RB-2401"), [("3010.000", "1"), ("3010.000", "2"), ("4010.000", "5")])
+    clock = [utcnow()]
+
+    def now():
+        clock[0] += timedelta(minutes=10)
+        return clock[0]
+
+    seen = []
+
+    class HeartbeatWatchingConnector(BatchRecordingConnector):
+        def export_job_cost_codes(self, lines_by_job):
+            seen.append(db.session.scalar(select(SyncRun.heartbeat_at).where(SyncRun.status == "running")))
+            return super().export_job_cost_codes(lines_by_job)
+
+    connector = HeartbeatWatchingConnector(connector_for(company_by_slug("ridgeline"), app.config))
+    run = sync(app, connector=connector, now=now)
+
+    assert run.status == "succeeded", run.errors
+    assert len(seen) == 3
+    assert seen[0] < seen[1] < seen[2]
 
 
 def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_split(app, erp, monkeypatch):
