@@ -8,6 +8,8 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from sqlalchemy import func
+
 SAGE100 = "sage100c"
 SAGE300 = "sage300cre"
 
@@ -303,3 +305,14 @@ def _first_unprintable(text: str) -> str | None:
     if text.isprintable():
         return None
     return next((ch for ch in text if not _is_printable(ch)), None)
+
+
+def in_code_order(column) -> tuple:  # noqa: ANN001 (a column or column expression)
+    """ORDER BY terms that list codes as the ERPs do: shorter before longer, then as text.
+
+    Sage 100 Contractor codes are numbers stored as "2010.000" (never a leading 0, always three
+    decimals), so this is their numeric order: 2010.000 before 10010.000, where text order puts
+    10010.000 between 1000.000 and 1010.000. Sectioned Sage 300 CRE codes likewise get 03-900
+    before 03-1000.
+    """
+    return (func.length(column), column)

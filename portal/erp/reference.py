@@ -246,7 +246,7 @@ class ReferenceErp:
                     standard_cost_codes.c.division,
                 )
                 .where(standard_cost_codes.c.company == key, standard_cost_codes.c.active)
-                .order_by(standard_cost_codes.c.code)
+                .order_by(*formats.in_code_order(standard_cost_codes.c.code))
             )
             return [ErpCostCode(*row) for row in rows]
 
@@ -259,7 +259,7 @@ class ReferenceErp:
             codes = conn.execute(
                 sa.select(job_cost_codes.c.code, job_cost_codes.c.description)
                 .where(job_cost_codes.c.company == key, job_cost_codes.c.job == job_number)
-                .order_by(job_cost_codes.c.code)
+                .order_by(*formats.in_code_order(job_cost_codes.c.code))
             ).all()
             types: dict[str, list[str]] = {}
             for code, cost_type in conn.execute(

@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.auth.permissions import project_tool_required
+from portal.erp.formats import in_code_order
 from portal.models import CompanyTool, Level, Project, ProjectCostCode, ProjectPermission
 from portal.project_admin import bp
 from portal.web import paginate, render_page_or_partial
@@ -79,7 +80,7 @@ def cost_codes(project):
         query = query.where(
             or_(ProjectCostCode.code.ilike(pattern), ProjectCostCode.description.ilike(pattern))
         )
-    page = paginate(query.order_by(ProjectCostCode.code))
+    page = paginate(query.order_by(*in_code_order(ProjectCostCode.code)))
     return render_page_or_partial(
         "project_admin/cost_codes.html", "project_admin/_cost_code_table.html",
         project=project, page=page, search=search, cost_types=project.company.cost_types,

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from portal.erp.formats import in_code_order
 from portal.models import (
     Company,
     CompanyTool,
@@ -295,6 +296,6 @@ def requested_update_lines(session: Session, request_id: int) -> list[RequestedL
                 UpdateRequestLine.change, UpdateRequestLine.project_cost_code_id,
             )
             .where(UpdateRequestLine.request_id == request_id)
-            .order_by(UpdateRequestLine.code, UpdateRequestLine.cost_type_code)
+            .order_by(*in_code_order(UpdateRequestLine.code), UpdateRequestLine.cost_type_code)
         )
     ]

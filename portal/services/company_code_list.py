@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from portal.erp.formats import in_code_order
 from portal.models import CompanyTool, Level, StandardCostCode, User, utcnow
 from portal.services import NotFound, PermissionDenied, transaction
 from portal.services.audit import record_event
@@ -18,7 +19,7 @@ def standard_cost_codes_query(company_id: int, search: str = "", division: str =
         )
     if division:
         query = query.where(StandardCostCode.division == division)
-    return query.order_by(StandardCostCode.code)
+    return query.order_by(*in_code_order(StandardCostCode.code))
 
 
 def company_divisions(session: Session, company_id: int) -> list[tuple[str, str]]:

@@ -12,6 +12,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal.erp.formats import in_code_order
 from portal.models import (
     CostCodeUpdateRequest,
     CostType,
@@ -219,7 +220,7 @@ def unsent_assignments(session: Session, project: Project) -> list[CostTypeAssig
                 selectinload(CostTypeAssignment.cost_type),
                 selectinload(CostTypeAssignment.cost_code).selectinload(ProjectCostCode.assignments),
             )
-            .order_by(ProjectCostCode.code, CostTypeAssignment.id)
+            .order_by(*in_code_order(ProjectCostCode.code), CostTypeAssignment.id)
         )
     )
 
@@ -323,8 +324,8 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
 
 def company_codes_query(project: Project, search: str = "") -> Select:
     """The company list's codes the project does not have yet (archived ones too, to say why),
-    in the ERP's order: by division, then code, shorter before longer so that 2010.000 comes
-    before 10010.000 and 03-900 before 03-1000. A query, so that a large list can be paged."""
+    in the ERP's order (`in_code_order`): by division, then code. A query, so that a large list
+    can be paged."""
     query = select(StandardCostCode).where(
         StandardCostCode.company_id == project.company_id,
         StandardCostCode.code.not_in(
@@ -340,10 +341,7 @@ def company_codes_query(project: Project, search: str = "") -> Select:
                 StandardCostCode.division_name.ilike(pattern),
             )
         )
-    return query.order_by(
-        func.length(StandardCostCode.division), StandardCostCode.division,
-        func.length(StandardCostCode.code), StandardCostCode.code,
-    )
+    return query.order_by(*in_code_order(StandardCostCode.division), *in_code_order(StandardCostCode.code))
 
 
 @dataclass
