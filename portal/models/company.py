@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -77,7 +77,11 @@ class StandardCostCode(db.Model):
     """A code of the company-level ERP Standard Cost Code list, synced from the ERP."""
 
     __tablename__ = "standard_cost_codes"
-    __table_args__ = (UniqueConstraint("company_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "code"),
+        # ERP Standard Cost Codes pages through the list in the ERP's order (formats.in_code_order).
+        Index("ix_standard_cost_codes_code_order", "company_id", text("length(code)"), "code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
