@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
 
 SAGE100 = "sage100c"
 SAGE300 = "sage300cre"
@@ -307,7 +307,7 @@ def _first_unprintable(text: str) -> str | None:
     return next((ch for ch in text if not _is_printable(ch)), None)
 
 
-def in_code_order(column) -> tuple:  # noqa: ANN001 (a column or column expression)
+def in_code_order(column: ColumnElement[str]) -> tuple[ColumnElement[int], ColumnElement[str]]:
     """ORDER BY terms that list codes as the ERPs do: shorter before longer, then as text.
 
     Sage 100 Contractor codes are numbers stored as "2010.000" (never a leading 0, always three
