@@ -125,14 +125,10 @@ def export_jobs(
     return answers
 
 
-def validate_export_line(erp_system: str, line: ExportLine) -> ExportLine:
-    """The line as the ERP stores it; raises the `formats` error naming what is wrong."""
-    return export_line_validator(erp_system)(line)
-
-
 def export_line_validator(erp_system: str) -> Callable[[ExportLine], ExportLine]:
-    """validate_export_line for one ERP, with the ERP's rules looked up once: a connector
-    exporting thousands of lines takes this once and asks it of each line."""
+    """A check that gives a line as the ERP stores it, or raises the `formats` error naming what
+    is wrong. The ERP's rules are looked up once: a connector exporting thousands of lines takes
+    this once and asks it of each line."""
     is_stored = formats.stored_form_test(erp_system)
 
     def validate(line: ExportLine) -> ExportLine:

@@ -187,7 +187,7 @@ def write_cost_code_import(
     """Write the lines as a 6-5 cost code import file for this sync run and return its path.
 
     The file appears complete or not at all (temp file + rename), so accounting never opens a
-    half-written import. Lines must already be valid (see `validate_export_line`).
+    half-written import. Lines must already be valid (see `export_line_validator`).
     """
     outbox = Path(outbox_dir)
     outbox.mkdir(parents=True, exist_ok=True)
