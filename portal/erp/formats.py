@@ -307,12 +307,17 @@ def _first_unprintable(text: str) -> str | None:
     return next((ch for ch in text if not _is_printable(ch)), None)
 
 
-def in_code_order(column: ColumnElement[str]) -> tuple[ColumnElement[int], ColumnElement[str]]:
-    """ORDER BY terms that list codes as the ERPs do: shorter before longer, then as text.
+def code_order_key(code: str) -> tuple[int, str]:
+    """The order in which the ERPs list codes (and divisions): shorter before longer, then as text.
 
     Sage 100 Contractor codes are numbers stored as "2010.000" (never a leading 0, always three
     decimals), so this is their numeric order: 2010.000 before 10010.000, where text order puts
     10010.000 between 1000.000 and 1010.000. Sectioned Sage 300 CRE codes likewise get 03-900
     before 03-1000.
     """
+    return (len(code), code)
+
+
+def in_code_order(column: ColumnElement[str]) -> tuple[ColumnElement[int], ColumnElement[str]]:
+    """`code_order_key` as ORDER BY terms, for lists the database sorts and pages."""
     return (func.length(column), column)

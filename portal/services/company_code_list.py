@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from portal.erp.formats import in_code_order
+from portal.erp.formats import code_order_key, in_code_order
 from portal.models import CompanyTool, Level, StandardCostCode, User, utcnow
 from portal.services import NotFound, PermissionDenied, transaction
 from portal.services.audit import record_event
@@ -29,8 +29,8 @@ def company_divisions(session: Session, company_id: int) -> list[tuple[str, str]
         .where(StandardCostCode.company_id == company_id)
         .distinct()
     )
-    # Sage 100 divisions are numbers kept as text: sort 2000 before 10000.
-    return sorted(rows, key=lambda row: (len(row[0]), row[0]))
+    # Sage 100 divisions are numbers kept as text: 2000 before 10000.
+    return sorted(rows, key=lambda row: code_order_key(row[0]))
 
 
 def company_standard_cost_code(session: Session, company_id: int, code_id: int) -> StandardCostCode:
