@@ -12,7 +12,7 @@ from sqlalchemy import select
 from portal.erp.base import ExportLine
 from portal.erp.reference import ReferenceErp
 from portal.extensions import db
-from portal.models import ProjectCostCode, StandardCostCode, UpdateRequestLine
+from portal.models import CostType, ProjectCostCode, StandardCostCode, UpdateRequestLine
 from tests.conftest import company_by_slug, first_project
 from tests.test_approvals import waiting_request
 from tests.test_erp_integrations_views import window_url
@@ -40,6 +40,28 @@ def test_project_cost_code_table_lists_codes_by_number(client, auth):
     assert len(codes) == 23
     assert codes == erp_order(codes)
     assert (codes[0], codes[-2], codes[-1]) == ("100.000", "10010.000", "999999.999")
+
+
+def test_add_confirmation_names_the_added_codes_by_number(client, auth):
+    project = first_project()
+    chosen = db.session.scalars(
+        select(StandardCostCode).where(
+            StandardCostCode.company_id == company_by_slug("ridgeline").id,
+            StandardCostCode.code.in_(("10010.000", "3010.000")),
+        )
+    ).all()
+    assert len(chosen) == 2
+    material = db.session.scalar(
+        select(CostType.id).where(CostType.company_id == project.company_id, CostType.code == "1")
+    )
+    auth.login_as("pm")
+    base = f"/projects/{project.id}/admin/work-breakdown-structure/segments/cost-code"
+    response = client.post_form(
+        f"{base}/from-company/",
+        {"code": [str(code.id) for code in chosen], "every_code_cost_type": [str(material)]},
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Added 2 cost codes: 3010.000 Formwork, 10010.000 Toilet Partitions." in page
 
 
 def test_erp_standard_cost_code_list_pages_codes_by_number(client, auth):

@@ -12,7 +12,7 @@ from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from portal.erp.formats import in_code_order
+from portal.erp.formats import code_order_key, in_code_order
 from portal.models import (
     CostCodeUpdateRequest,
     CostType,
@@ -99,7 +99,7 @@ def add_company_codes_to_project(
     cost_types = _company_cost_types(session, project, set().union(*selections.values()))
     result = AddResult()
     ordered = []
-    for standard in sorted(standards.values(), key=lambda standard: standard.code):
+    for standard in sorted(standards.values(), key=lambda standard: code_order_key(standard.code)):
         reason = _unaddable_reason(standard)
         if reason:
             result.refused.append(f"{code_label(standard)} {reason}")
