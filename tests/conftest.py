@@ -1,6 +1,6 @@
 """Shared fixtures: a seeded demo database per test (SQLite by default, PostgreSQL when
-PORTAL_TEST_DB=postgresql), `client` that sends real CSRF tokens, and `auth` to log in as a
-demo role.
+PORTAL_TEST_DB=postgresql), `client` that sends real CSRF tokens, `auth` to log in as a
+demo role, and `live_server` serving the test's app on loopback. Helpers are in tests/helpers.py.
 
 The seeded database is built once per run and cloned for each test (a file copy on SQLite,
 CREATE DATABASE … TEMPLATE on PostgreSQL), so every test starts from the same demo data.
@@ -11,7 +11,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
-import time
+import threading
 import uuid
 from pathlib import Path
 
@@ -19,26 +19,18 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import text
+from waitress.server import create_server
 
 from portal import create_app
 from portal.config import TestConfig
-from portal.demo import DEMO_PASSWORD, seed_demo
+from portal.demo import seed_demo
 from portal.extensions import db
-from portal.models import Company, Project, User
-
-BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
-POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
-
-ROLES = ["admin", "approver", "accountant", "viewer", "pm"]
-
-
-def _postgres_admin():
-    return create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+from tests.helpers import BACKEND, POSTGRES_SERVER, AuthActions, postgres_admin, side_paths
 
 
 def _build_seeded(url: str, tmp: Path) -> None:
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **_side_paths(tmp))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **side_paths(tmp))
     with app.app_context():
         db.create_all()
         seed_demo(db.session)
@@ -46,20 +38,12 @@ def _build_seeded(url: str, tmp: Path) -> None:
         db.engine.dispose()
 
 
-def _side_paths(base: Path) -> dict[str, str]:
-    return {
-        "ERP_DATABASE_URL": f"sqlite:///{base / 'erp.sqlite'}",
-        "SAGE100_INBOX_DIR": str(base / "sage100" / "inbox"),
-        "SAGE100_OUTBOX_DIR": str(base / "sage100" / "outbox"),
-    }
-
-
 @pytest.fixture(scope="session")
 def seeded_database(tmp_path_factory):
     base = tmp_path_factory.mktemp("seeded")
     if BACKEND == "postgresql":
         name = f"ccp_tpl_{uuid.uuid4().hex[:10]}"
-        admin = _postgres_admin()
+        admin = postgres_admin()
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         _build_seeded(f"{POSTGRES_SERVER}/{name}", base)
@@ -79,7 +63,7 @@ def seeded_database(tmp_path_factory):
 def database_url(seeded_database, tmp_path):
     if BACKEND == "postgresql":
         name = f"ccp_t_{uuid.uuid4().hex[:12]}"
-        admin = _postgres_admin()
+        admin = postgres_admin()
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{seeded_database}"'))
         yield f"{POSTGRES_SERVER}/{name}"
@@ -127,7 +111,7 @@ class PortalClient(FlaskClient):
 
 @pytest.fixture
 def app(database_url, tmp_path):
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **_side_paths(tmp_path))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **side_paths(tmp_path))
     app.test_client_class = PortalClient
     with app.app_context():
         yield app
@@ -140,44 +124,15 @@ def client(app) -> PortalClient:
     return app.test_client()
 
 
-def user_by_email(email: str) -> User:
-    user = db.session.scalar(select(User).where(User.email == email))
-    assert user is not None, email
-    return user
-
-
-def company_by_slug(slug: str) -> Company:
-    return db.session.scalar(select(Company).where(Company.slug == slug))
-
-
-def first_project(slug: str = "ridgeline") -> Project:
-    company = company_by_slug(slug)
-    return db.session.scalar(
-        select(Project).where(Project.company_id == company.id).order_by(Project.number)
-    )
-
-
-class AuthActions:
-    def __init__(self, client: PortalClient):
-        self._client = client
-
-    def login(self, email: str, password: str = DEMO_PASSWORD, next_url: str = ""):
-        """The real login form (slow: a full scrypt check). Use login_as elsewhere."""
-        return self._client.post_form("/login", {"email": email, "password": password, "next": next_url})
-
-    def login_as(self, role_or_email: str, company: str = "ridgeline.test") -> User:
-        """Start a session for a demo user as the login form would, without the slow hash check."""
-        email = role_or_email if "@" in role_or_email else f"{role_or_email}@{company}"
-        user = user_by_email(email)
-        with self._client.session_transaction() as session:
-            session.clear()
-            session["_user_id"] = user.get_id()
-            session["_fresh"] = True
-            session["login_at"] = time.time()
-        return user
-
-    def logout(self):
-        return self._client.post_form("/logout")
+@pytest.fixture
+def live_server(app):
+    """The test's app on a free loopback port, with waitress's worker threads as in production."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import http.client
 import threading
+from functools import partial
 from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, CostTypeAssignment, UpdateRequestLine
-from tests.browser.conftest import live_server  # noqa: F401  (the running server fixture)
-from tests.conftest import AuthActions
-from tests.test_approvals import waiting_request
+from tests.helpers import AuthActions, run_together, waiting_request
 
 CLIENTS = 20
 
@@ -50,7 +49,7 @@ def _post(base: str, path: str, cookie: str, token: str, body: str) -> tuple[int
         connection.close()
 
 
-def test_twenty_simultaneous_updates_approve_once(app, live_server):  # noqa: F811
+def test_twenty_simultaneous_updates_approve_once(app, live_server):
     request = waiting_request()
     line_count = len(request.lines)
     path = f"/erp-integrations/requests/{request.id}/update"
@@ -68,11 +67,7 @@ def test_twenty_simultaneous_updates_approve_once(app, live_server):  # noqa: F8
         with lock:
             results.append(outcome)
 
-    threads = [threading.Thread(target=click_update, args=session) for session in sessions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    run_together([partial(click_update, *session) for session in sessions], timeout=120)
 
     statuses = sorted(status for status, _ in results)
     assert len(results) == CLIENTS

@@ -10,11 +10,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
-    Commitment,
     CostCodeUpdateRequest,
     CostType,
     CostTypeAssignment,
-    Project,
     ProjectCostCode,
     UpdateRequestLine,
 )
@@ -25,23 +23,14 @@ from portal.services.approvals import (
     reject_requested_updates,
 )
 from portal.services.commitments import COST_CODES_FIRST, export_commitment_request
-from tests.conftest import company_by_slug, first_project, user_by_email
-
-
-def waiting_request(slug: str = "ridgeline") -> CostCodeUpdateRequest:
-    return db.session.scalar(
-        select(CostCodeUpdateRequest)
-        .join(CostCodeUpdateRequest.project)
-        .where(
-            CostCodeUpdateRequest.company_id == company_by_slug(slug).id,
-            CostCodeUpdateRequest.status == "requested",
-        )
-        .order_by(Project.number)
-    )
-
-
-def events(action: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
+from tests.helpers import (
+    audit_count,
+    commitment_of,
+    company_by_slug,
+    first_project,
+    user_by_email,
+    waiting_request,
+)
 
 
 def assignment_states(request: CostCodeUpdateRequest) -> set[str]:
@@ -80,7 +69,7 @@ def test_rule_1_update_needs_standard_and_can_push_to_accounting(app, role, reas
     db.session.expire_all()
     assert request.status == "requested"
     assert assignment_states(request) == {"requested"}
-    assert events("cost_code_update.approve") == events("cost_code_update.reject") == 0
+    assert audit_count("cost_code_update.approve") == audit_count("cost_code_update.reject") == 0
 
 
 @pytest.mark.parametrize("role", ["approver", "admin"])
@@ -182,7 +171,7 @@ def test_rule_6_approving_twice_has_one_effect(app):
     db.session.expire_all()
     assert request.approved_by.email == "approver@ridgeline.test"
     assert request.approved_at == approved_at
-    assert events("cost_code_update.approve") == 1
+    assert audit_count("cost_code_update.approve") == 1
     assert len(request.lines) == lines
     assert {line.export_state for line in request.lines} == {"pending"}
 
@@ -225,7 +214,7 @@ def test_rejection_returns_codes_to_editable_with_the_reason(app):
     assert request.rejection_reason == "2 Labor is not used on this job."
     assert request.rejected_by.email == "approver@ridgeline.test"
     assert assignment_states(request) == {"new"}
-    assert events("cost_code_update.reject") == 1
+    assert audit_count("cost_code_update.reject") == 1
 
 
 @pytest.mark.parametrize(
@@ -239,7 +228,7 @@ def test_rejection_needs_a_reason_of_sensible_length(app, reason, message):
     db.session.expire_all()
     assert request.status == "requested"
     assert assignment_states(request) == {"requested"}
-    assert events("cost_code_update.reject") == 0
+    assert audit_count("cost_code_update.reject") == 0
 
 
 def test_a_request_no_longer_waiting_gets_a_clear_message(app):
@@ -251,8 +240,8 @@ def test_a_request_no_longer_waiting_gets_a_clear_message(app):
         reject("admin@ridgeline.test", request, "Again")
     db.session.expire_all()
     assert request.status == "rejected"
-    assert events("cost_code_update.approve") == 0
-    assert events("cost_code_update.reject") == 1
+    assert audit_count("cost_code_update.approve") == 0
+    assert audit_count("cost_code_update.reject") == 1
 
 
 def test_every_request_approval_and_rejection_writes_an_audit_event(app):
@@ -291,12 +280,6 @@ def test_foreign_company_request_is_not_found(app):
 # --- Rule 5: contracts and change orders wait for the cost codes ---
 
 
-def commitment_of(project_id: int, number: str = "SC-001") -> Commitment:
-    return db.session.scalar(
-        select(Commitment).where(Commitment.project_id == project_id, Commitment.number == number)
-    )
-
-
 def test_rule_5_commitment_export_is_refused_while_the_cost_code_update_waits(app):
     request = waiting_request()
     commitment = commitment_of(request.project_id)
@@ -307,7 +290,7 @@ def test_rule_5_commitment_export_is_refused_while_the_cost_code_update_waits(ap
     assert str(refusal.value).startswith("Update the project's cost codes first")
     db.session.expire_all()
     assert commitment.status == "ready"
-    assert events("commitment.export_request") == 0
+    assert audit_count("commitment.export_request") == 0
 
 
 def test_commitment_export_is_allowed_once_the_update_is_approved(app):
@@ -319,7 +302,7 @@ def test_commitment_export_is_allowed_once_the_update_is_approved(app):
     db.session.expire_all()
     assert commitment.status == "export_requested"
     assert commitment.export_requested_by_id == accountant.id
-    assert events("commitment.export_request") == 1
+    assert audit_count("commitment.export_request") == 1
     with pytest.raises(ServiceError, match="already queued for export"):
         export_commitment_request(db.session, commitment.id, accountant, company_id=accountant.company_id)
 
@@ -382,7 +365,7 @@ def test_rule_3_sent_from_the_project_and_approved_both_cost_types_stay_tied(app
         ("1", "exported"),
         ("2", "approved"),
     }
-    assert events("cost_code_update.request") == events("cost_code_update.approve") == 1
+    assert audit_count("cost_code_update.request") == audit_count("cost_code_update.approve") == 1
 
 
 def test_rejected_codes_can_be_sent_again_from_the_project(app):
@@ -395,4 +378,4 @@ def test_rejected_codes_can_be_sent_again_from_the_project(app):
     assert unsent_count(db.session, project) == 1
     again = send_updates_to_erp(db.session, project, user_by_email("pm@ridgeline.test"))
     assert again.id != request.id and again.status == "requested"
-    assert events("cost_code_update.request") == 2 and events("cost_code_update.reject") == 1
+    assert audit_count("cost_code_update.request") == 2 and audit_count("cost_code_update.reject") == 1

@@ -10,7 +10,7 @@ from sqlalchemy import delete
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.conftest import company_by_slug, first_project, user_by_email
+from tests.helpers import company_by_slug, first_project, user_by_email
 
 LOG = "/company-admin/audit-log"
 

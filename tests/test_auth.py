@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from tests.conftest import user_by_email
+from tests.helpers import user_by_email
 
 
 def test_login_with_right_password_opens_the_portal(client, auth):

@@ -9,14 +9,14 @@ from portal.auth.passwords import password_matches
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.models import AuditEvent, Company, Level, User
-from tests.conftest import _side_paths
+from tests.helpers import side_paths
 
 
 @pytest.fixture
 def empty_app(tmp_path):
     """An app on an empty (but migrated-shape) database, as on a fresh install."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.sqlite'}",
-                     **_side_paths(tmp_path))
+                     **side_paths(tmp_path))
     with app.app_context():
         db.create_all()
         yield app

@@ -13,9 +13,7 @@ from portal.erp.base import ExportLine
 from portal.erp.reference import ReferenceErp
 from portal.extensions import db
 from portal.models import CostType, ProjectCostCode, StandardCostCode, UpdateRequestLine
-from tests.conftest import company_by_slug, first_project
-from tests.test_approvals import waiting_request
-from tests.test_erp_integrations_views import window_url
+from tests.helpers import company_by_slug, first_project, waiting_request, window_url
 
 CODE_CELL = re.compile(r'<td class="code">([^<]+)</td>')
 

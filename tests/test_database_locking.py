@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from portal.extensions import db
 from portal.models import Company, User
 from portal.services import transaction
-from tests.conftest import BACKEND
+from tests.helpers import BACKEND
 
 pytestmark = pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's write lock only")
 

@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import AuditEvent, Level, Project, ProjectPermission, User
-from tests.conftest import AuthActions, first_project, user_by_email
+from portal.models import Level, Project, ProjectPermission, User
+from tests.helpers import AuthActions, audit_events, first_project, user_by_email
 
 RIDGELINE = "ridgeline.test"
 
@@ -18,14 +18,6 @@ def url(user: User, action: str = "") -> str:
 def reload(user: User) -> User:
     db.session.expire_all()
     return db.session.get(User, user.id)
-
-
-def events(action: str, user: User | None = None) -> list[AuditEvent]:
-    db.session.expire_all()
-    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    if user is not None:
-        query = query.where(AuditEvent.object_id == str(user.id))
-    return list(db.session.scalars(query))
 
 
 def make(email: str, **changes) -> User:
@@ -108,7 +100,7 @@ def test_company_admin_adds_a_user_who_can_log_in(app, client, auth):
     assert b"Added Field Engineer (engineer@ridgeline.test) to the directory." in page.data
     added = user_by_email("engineer@ridgeline.test")
     assert added.company.slug == "ridgeline" and added.erp_integrations_level == Level.READ_ONLY
-    [event] = events("user.create", added)
+    [event] = audit_events("user.create", added)
     assert event.actor_name == "Company Admin (Ridgeline)"
     other = AuthActions(app.test_client())
     assert other.login("engineer@ridgeline.test", "long-enough-1").status_code == 302
@@ -164,12 +156,12 @@ def test_level_change_writes_an_audit_event_with_before_and_after(client, auth):
     }, follow_redirects=True)
     assert "ERP Integrations: Standard → Admin".encode() in response.data
     assert reload(accountant).company_admin_level == Level.READ_ONLY
-    details = [e.details for e in events("user.set_tool_level", accountant)]
+    details = [e.details for e in audit_events("user.set_tool_level", accountant)]
     assert details == [
         {"tool": "ERP Integrations", "before": "Standard", "after": "Admin"},
         {"tool": "Company Admin", "before": "None", "after": "Read Only"},
     ]
-    assert all(e.actor_name == "Company Admin (Ridgeline)" for e in events("user.set_tool_level"))
+    assert all(e.actor_name == "Company Admin (Ridgeline)" for e in audit_events("user.set_tool_level"))
 
 
 def test_a_user_cannot_remove_their_own_admin(client, auth):
@@ -181,7 +173,7 @@ def test_a_user_cannot_remove_their_own_admin(client, auth):
     # One transaction: the ERP Integrations change in the same form is not stored either.
     admin = reload(admin)
     assert admin.company_admin_level == Level.ADMIN and admin.erp_integrations_level == Level.ADMIN
-    assert events("user.set_tool_level") == []
+    assert audit_events("user.set_tool_level") == []
 
 
 def test_admin_sets_a_users_level_on_each_projects_admin_tool(client, auth):
@@ -194,7 +186,7 @@ def test_admin_sets_a_users_level_on_each_projects_admin_tool(client, auth):
     )
     assert f"{project.label} Admin: None → Standard".encode() in response.data
     assert reload(accountant).project_level(project.id) == Level.STANDARD
-    [event] = events("user.set_project_level", accountant)
+    [event] = audit_events("user.set_project_level", accountant)
     assert event.project_id == project.id
     assert event.details["before"] == "None" and event.details["after"] == "Standard"
     # Back to None removes the permission.
@@ -257,7 +249,7 @@ def test_granting_can_push_to_accounting_needs_company_admin_admin_and_the_privi
     )
     assert response.status_code == status
     assert reload(person).can_push_to_accounting is holds_after
-    written = events("user.grant_privilege" if granted else "user.revoke_privilege", person)
+    written = audit_events("user.grant_privilege" if granted else "user.revoke_privilege", person)
     assert len(written) == (1 if status == 302 else 0)
 
 
@@ -268,14 +260,14 @@ def test_granting_can_push_to_accounting_is_confirmed_and_audited_with_before_an
         url(accountant, "can-push-to-accounting"), {"granted": "yes"}, follow_redirects=True
     )
     assert b"Granted Can Push to Accounting to Staff Accountant (Ridgeline)." in page.data
-    [event] = events("user.grant_privilege", accountant)
+    [event] = audit_events("user.grant_privilege", accountant)
     assert event.details == {"privilege": "Can Push to Accounting", "before": "No", "after": "Yes"}
     # Granting twice is one grant.
     again = client.post_form(
         url(accountant, "can-push-to-accounting"), {"granted": "yes"}, follow_redirects=True
     )
     assert b"already holds Can Push to Accounting" in again.data
-    assert len(events("user.grant_privilege", accountant)) == 1
+    assert len(audit_events("user.grant_privilege", accountant)) == 1
 
 
 def test_privilege_control_is_disabled_with_the_reason_for_an_admin_without_it(client, auth):
@@ -311,7 +303,7 @@ def test_deactivation_ends_a_session_already_open(app, client, auth):
     response = accountant_client.get("/projects/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
     assert accountant_auth.login(f"accountant@{RIDGELINE}").status_code == 200  # refused
-    [event] = events("user.deactivate", accountant)
+    [event] = audit_events("user.deactivate", accountant)
     assert event.details == {"before": "Active", "after": "Deactivated"}
 
 
@@ -322,7 +314,7 @@ def test_a_reactivated_user_can_log_in_again(app, client, auth):
     page = client.post_form(url(accountant, "status"), {"active": "yes"}, follow_redirects=True)
     assert b"Reactivated Staff Accountant (Ridgeline)" in page.data
     assert AuthActions(app.test_client()).login(f"accountant@{RIDGELINE}").status_code == 302
-    [event] = events("user.reactivate", accountant)
+    [event] = audit_events("user.reactivate", accountant)
     assert event.details == {"before": "Deactivated", "after": "Active"}
 
 

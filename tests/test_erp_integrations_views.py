@@ -20,8 +20,15 @@ from portal.models import (
     Project,
     UpdateRequestLine,
 )
-from tests.conftest import company_by_slug, first_project, user_by_email
-from tests.test_approvals import commitment_of, events, waiting_request
+from tests.helpers import (
+    audit_count,
+    commitment_of,
+    company_by_slug,
+    first_project,
+    user_by_email,
+    waiting_request,
+    window_url,
+)
 
 JOBS = "/erp-integrations/jobs"
 
@@ -32,10 +39,6 @@ def update_url(request) -> str:
 
 def reject_url(request) -> str:
     return f"/erp-integrations/requests/{request.id}/reject"
-
-
-def window_url(request) -> str:
-    return f"/erp-integrations/requests/{request.id}/requested-updates"
 
 
 class Elements(HTMLParser):
@@ -345,7 +348,7 @@ def test_update_approves_removes_the_row_and_updates_counts_badge_and_says_when(
         in html
     )
     db.session.expire_all()
-    assert request.status == "approved" and events("cost_code_update.approve") == 1
+    assert request.status == "approved" and audit_count("cost_code_update.approve") == 1
 
 
 def test_update_without_htmx_redirects_with_the_confirmation(client, auth):
@@ -373,7 +376,7 @@ def test_second_update_sees_who_approved_and_when(client, auth):
         second.get_data(as_text=True),
     )
     assert 'class="flash flash-error"' in second.get_data(as_text=True)
-    assert events("cost_code_update.approve") == 1
+    assert audit_count("cost_code_update.approve") == 1
 
 
 @pytest.mark.parametrize("data", [{"seen_lines": "four"}, {"seen_lines": "-1"}, {"seen_lines": "1e9"}])
@@ -384,7 +387,7 @@ def test_tampered_update_form_gets_a_clear_message_and_changes_nothing(client, a
     assert response.status_code == 400
     assert "reload the page" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert request.status == "requested" and events("cost_code_update.approve") == 0
+    assert request.status == "requested" and audit_count("cost_code_update.approve") == 0
 
 
 def test_update_with_an_outdated_line_count_is_refused(client, auth):
@@ -566,7 +569,7 @@ def test_update_as_a_one_button_post_approves_the_request_as_it_is(client, auth)
     response = client.htmx_post(update_url(request))
     assert response.status_code == 200
     db.session.expire_all()
-    assert request.status == "approved" and events("cost_code_update.approve") == 1
+    assert request.status == "approved" and audit_count("cost_code_update.approve") == 1
 
 
 def test_rejection_reason_shows_on_the_project_and_its_codes_are_editable_again(client, auth):

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
-from tests.conftest import POSTGRES_SERVER, _postgres_admin, _side_paths
+from tests.helpers import POSTGRES_SERVER, postgres_admin, side_paths
 
 
 def missing_expression_indexes(connection) -> list:
@@ -35,7 +35,7 @@ def missing_expression_indexes(connection) -> list:
 
 def upgrade_and_compare(url: str, tmp_path) -> list:
     """Apply every migration to the empty database at `url`; what still differs from the models."""
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **_side_paths(tmp_path))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **side_paths(tmp_path))
     with app.app_context():
         try:
             assert inspect(db.engine).get_table_names() == []
@@ -59,7 +59,7 @@ def test_upgrade_on_empty_sqlite_matches_the_models(tmp_path):
 
 @pytest.fixture
 def empty_postgres_database():
-    admin = _postgres_admin()
+    admin = postgres_admin()
     name = f"ccp_migrate_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as connection:

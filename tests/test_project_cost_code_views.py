@@ -17,8 +17,7 @@ from portal.models import (
     ProjectPermission,
     utcnow,
 )
-from tests.conftest import first_project, user_by_email
-from tests.test_project_cost_codes import cost_type, project_code, standard, states
+from tests.helpers import cost_type, first_project, project_code, standard, states, user_by_email
 
 
 @pytest.fixture

@@ -10,11 +10,9 @@ from portal.extensions import db
 from portal.models import (
     AuditEvent,
     CostCodeUpdateRequest,
-    CostType,
     CostTypeAssignment,
     Project,
     ProjectCostCode,
-    StandardCostCode,
     User,
 )
 from portal.services import NotFound, ServiceError
@@ -26,39 +24,15 @@ from portal.services.project_cost_codes import (
     remove_unsent_cost_type,
     send_updates_to_erp,
 )
-from tests.conftest import company_by_slug, first_project, user_by_email
-
-
-def standard(code: str, slug: str = "ridgeline") -> StandardCostCode:
-    company = company_by_slug(slug)
-    return db.session.scalar(
-        select(StandardCostCode).where(
-            StandardCostCode.company_id == company.id, StandardCostCode.code == code
-        )
-    )
-
-
-def cost_type(code: str, slug: str = "ridgeline") -> CostType:
-    company = company_by_slug(slug)
-    return db.session.scalar(
-        select(CostType).where(CostType.company_id == company.id, CostType.code == code)
-    )
-
-
-def project_code(project: Project, code: str) -> ProjectCostCode | None:
-    return db.session.scalar(
-        select(ProjectCostCode).where(
-            ProjectCostCode.project_id == project.id, ProjectCostCode.code == code
-        )
-    )
-
-
-def states(project: Project, code: str) -> dict[str, str]:
-    db.session.expire_all()
-    return {
-        assignment.cost_type.code: assignment.erp_state
-        for assignment in project_code(project, code).assignments
-    }
+from tests.helpers import (
+    cost_type,
+    first_project,
+    project_code,
+    run_together,
+    standard,
+    states,
+    user_by_email,
+)
 
 
 def count(model) -> int:
@@ -343,11 +317,7 @@ def test_simultaneous_sends_make_one_open_request_with_each_line_once(app, proje
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=click) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together([click] * 8)
 
     assert len(outcomes) == 8 and outcomes.count("sent") == 1, outcomes
     # The others are told plainly: already sent, or someone else sent at the same moment.

@@ -5,7 +5,7 @@ import os
 import stat
 
 from portal.config import instance_secret_key
-from tests.conftest import user_by_email
+from tests.helpers import user_by_email
 
 
 def test_every_response_carries_the_security_headers(client):

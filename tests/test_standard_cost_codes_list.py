@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import AuditEvent, StandardCostCode
-from tests.conftest import company_by_slug, user_by_email
+from tests.helpers import company_by_slug, user_by_email
 
 LIST = "/company-admin/standard-cost-codes"
 

@@ -10,7 +10,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.browser.helpers import assert_accessible, log_in, screenshot
 
 PROJECT = "RB-2402 Cedar Ridge Elementary"
 

@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Level
-from tests.browser.conftest import assert_accessible, log_in, screenshot
-from tests.conftest import user_by_email
+from tests.browser.helpers import assert_accessible, log_in, screenshot
+from tests.helpers import user_by_email
 
 
 def test_admin_grants_can_push_to_accounting_and_sees_it_in_the_audit_log(page, live_server):

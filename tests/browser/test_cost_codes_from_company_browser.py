@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.browser.helpers import assert_accessible, log_in, screenshot
 
 
 def test_project_admin_adds_company_codes_and_sends_them_to_erp(page, live_server):

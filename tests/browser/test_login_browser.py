@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.browser.helpers import assert_accessible, log_in, screenshot
 
 
 def test_approver_logs_in_sees_header_and_tools_and_logs_out(page, live_server):

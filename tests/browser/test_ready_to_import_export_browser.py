@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import ErpJob, Project
-from tests.browser.conftest import assert_accessible, log_in, screenshot
-from tests.conftest import company_by_slug
+from tests.browser.helpers import assert_accessible, log_in, screenshot
+from tests.helpers import company_by_slug
 
 ROWS = Path(__file__).resolve().parents[2] / "templates" / "erp_integrations"
 pytestmark = pytest.mark.skipif(

@@ -16,9 +16,9 @@ import portal.tasks as tasks
 from portal.extensions import db
 from portal.models import utcnow
 from portal.services.refresh import start_project_refresh
-from tests.browser.conftest import assert_accessible, log_in, screenshot
-from tests.conftest import user_by_email
-from tests.refresh_support import add_company_code, first_project
+from tests.browser.helpers import assert_accessible, log_in, screenshot
+from tests.helpers import first_project, user_by_email
+from tests.refresh.refresh_support import add_company_code
 
 SLOW_STEP = 0.25  # seconds per progress step: about five seconds for the demo's 150 codes
 

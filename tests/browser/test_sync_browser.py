@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Project
-from tests.browser.conftest import assert_accessible, log_in, screenshot
-from tests.conftest import company_by_slug
+from tests.browser.helpers import assert_accessible, log_in, screenshot
+from tests.helpers import company_by_slug
 from tests.sync.factories import approved_request, project_by_number
 from tests.sync.fixtures import erp, seeded_erp_file  # noqa: F401 (fixtures)
 

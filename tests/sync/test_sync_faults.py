@@ -10,7 +10,7 @@ from portal.erp.connectors import connector_for
 from portal.extensions import db
 from portal.models import CostTypeAssignment, SyncRun, UpdateRequestLine, utcnow
 from portal.services.sync import run_company_sync
-from tests.conftest import company_by_slug
+from tests.helpers import company_by_slug
 from tests.sync.factories import approved_request, project_by_number
 from tests.sync.wrappers import KilledWorker, RecordingConnector
 

@@ -11,7 +11,7 @@ from portal.erp.sage100_files import IMPORT_COLUMNS
 from portal.extensions import db
 from portal.models import StandardCostCode, utcnow
 from portal.services.sync import run_company_sync
-from tests.conftest import company_by_slug
+from tests.helpers import company_by_slug
 from tests.sync.factories import approved_request, project_by_number
 
 

@@ -8,12 +8,8 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models import AuditEvent, ErpJob, Project, SyncRun, utcnow
-from tests.conftest import company_by_slug, first_project
+from tests.helpers import audit_count, company_by_slug, first_project
 from tests.sync.factories import approved_request, project_by_number
-
-
-def _audit_count(action):
-    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action))
 
 
 def _erp_job(number="2499", name="Harbor Road Bridge", slug="ridgeline"):
@@ -53,7 +49,7 @@ def test_sync_now_shows_the_new_run(client, auth, erp):
     run = db.session.scalar(select(SyncRun))
     assert (run.status, run.trigger) == ("succeeded", "manual")
     assert run.counts["cost_codes"]["lines_exported"] == 1
-    assert _audit_count("sync.request") == 1 and _audit_count("sync.run") == 1
+    assert audit_count("sync.request") == 1 and audit_count("sync.run") == 1
     # Done: the poll answers 286 and htmx stops asking.
     poll = client.htmx_get("/erp-integrations/sync/runs")
     assert poll.status_code == 286
@@ -137,7 +133,7 @@ def test_add_creates_the_project_linked_to_the_erp_job(client, auth):
         "Harbor Road Bridge", "2499", "linked")
     db.session.refresh(job)
     assert job.project_id == project.id
-    assert _audit_count("erp_job.import") == 1
+    assert audit_count("erp_job.import") == 1
     again = client.post_form("/erp-integrations/ready-to-import/add", {"erp_job_id": job.id})
     assert again.status_code == 303
     assert db.session.scalar(select(func.count()).select_from(Project).where(Project.number == "2499")) == 1
@@ -150,7 +146,7 @@ def test_hide_takes_the_job_off_ready_to_import(client, auth):
     assert response.status_code == 303
     db.session.refresh(job)
     assert job.hidden and job.project_id is None
-    assert _audit_count("erp_job.hide") == 1
+    assert audit_count("erp_job.hide") == 1
 
 
 def test_a_foreign_erp_job_is_not_found(client, auth):
@@ -196,7 +192,7 @@ def test_reject_needs_a_reason_and_sends_the_project_back(client, auth):
     assert response.status_code == 303
     db.session.refresh(project)
     assert (project.erp_link_state, project.erp_link_message) == ("rejected", "Use job 2401 instead")
-    assert _audit_count("project.export_reject") == 1
+    assert audit_count("project.export_reject") == 1
     client.get(response.headers["Location"])  # shows (and so clears) the confirmation
     failed = client.get("/erp-integrations/jobs?filter=failed_to_export").get_data(as_text=True)
     assert project.name not in failed  # a rejection is not an export failure
@@ -214,7 +210,7 @@ def test_link_to_existing_job(client, auth):
     db.session.refresh(project)
     db.session.refresh(job)
     assert (project.erp_link_state, project.erp_job_number, job.project_id) == ("linked", "2499", project.id)
-    assert _audit_count("project.link_erp_job") == 1
+    assert audit_count("project.link_erp_job") == 1
 
 
 def test_a_linked_project_cannot_be_linked_again(client, auth):

@@ -23,7 +23,7 @@ from portal.models import (
 from portal.services import ServiceError
 from portal.services import sync as sync_service
 from portal.services.sync import run_company_sync
-from tests.conftest import company_by_slug
+from tests.helpers import company_by_slug, run_together
 from tests.sync.factories import approved_request, commitment, project_by_number
 from tests.sync.wrappers import RecordingConnector
 
@@ -335,11 +335,7 @@ def test_runs_of_one_company_never_overlap(app, erp):
             finally:
                 db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together([worker] * 2)
     assert sorted(outcomes) == ["A sync of Ridgeline Builders is already running.", "succeeded"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(SyncRun)) == 1

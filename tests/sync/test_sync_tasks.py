@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import SyncRun
 from portal.tasks import huey, scheduled_syncs, start_due_syncs
-from tests.conftest import company_by_slug
+from tests.helpers import company_by_slug
 from tests.sync.factories import approved_request, project_by_number
 
 ROOT = Path(__file__).resolve().parents[2]

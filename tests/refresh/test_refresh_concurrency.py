@@ -10,14 +10,14 @@ import threading
 import urllib.request
 
 from portal.extensions import db
-from tests.browser.conftest import live_server  # noqa: F401  (the fixture)
-from tests.refresh_support import first_project, jobs_of
+from tests.helpers import first_project, run_together
+from tests.refresh.refresh_support import jobs_of
 
 CLICKS = 10
 
 
 def test_ten_simultaneous_refresh_clicks_make_exactly_one_job(
-    app, client, auth, live_server, monkeypatch  # noqa: F811
+    app, client, auth, live_server, monkeypatch
 ):
     # No worker: every job stays queued, so each click races the others for the one slot.
     monkeypatch.setattr("portal.project_admin.refresh.enqueue_refresh", lambda job_id: None)
@@ -38,11 +38,7 @@ def test_ten_simultaneous_refresh_clicks_make_exactly_one_job(
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
             answers.append((response.status, response.read().decode()))
 
-    threads = [threading.Thread(target=click) for _ in range(CLICKS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    run_together([click] * CLICKS)
 
     assert [status for status, _ in answers] == [200] * CLICKS
     assert all("refresh is in progress" in body for _, body in answers)

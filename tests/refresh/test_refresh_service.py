@@ -26,8 +26,8 @@ from portal.services.refresh import (
     start_project_refresh,
     start_refresh_all_projects,
 )
-from tests.conftest import company_by_slug, user_by_email
-from tests.refresh_support import add_company_code, first_project, jobs_of, project_codes
+from tests.helpers import company_by_slug, first_project, user_by_email
+from tests.refresh.refresh_support import add_company_code, jobs_of, project_codes
 
 
 def run_refresh(project, email="pm@ridgeline.test"):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Project, ProjectCostCode, RefreshJob, StandardCostCode, utcnow
-from tests.conftest import company_by_slug, first_project
+from tests.helpers import company_by_slug
 
 
 def add_company_code(slug: str, code: str, description: str, **fields) -> StandardCostCode:
@@ -28,5 +28,3 @@ def jobs_of(project: Project) -> list[RefreshJob]:
     db.session.expire_all()
     return list(db.session.scalars(select(RefreshJob).where(RefreshJob.project_id == project.id)))
 
-
-__all__ = ["add_company_code", "first_project", "jobs_of", "project_codes"]

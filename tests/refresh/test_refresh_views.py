@@ -9,8 +9,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import Level, ProjectPermission, RefreshJob, utcnow
 from portal.services.refresh import start_project_refresh
-from tests.conftest import user_by_email
-from tests.refresh_support import add_company_code, first_project, jobs_of, project_codes
+from tests.helpers import first_project, user_by_email
+from tests.refresh.refresh_support import add_company_code, jobs_of, project_codes
 
 
 def cost_code_url(project):
