@@ -44,6 +44,17 @@ def history():
     return {"admin": admin, "approver": approver, "project": project}
 
 
+@pytest.fixture
+def sixty_bulk_events(history):
+    """Sixty more Ridgeline events of the action "bulk.event": more than one page of the log."""
+    company = company_by_slug("ridgeline")
+    db.session.add_all(
+        AuditEvent(company_id=company.id, actor_name="system", action="bulk.event",
+                   object_type="test", object_label=f"bulk {n}") for n in range(60)
+    )
+    db.session.commit()
+
+
 def rows(response) -> list[str]:
     """The Object column of the table, top to bottom."""
     html = response.data.decode()
@@ -118,13 +129,7 @@ def test_audit_log_filter_by_a_foreign_user_shows_nothing_of_theirs(client, auth
     assert b"Harbor Point secret" not in response.data
 
 
-def test_audit_log_is_paged_by_fifty(client, auth, history):
-    company = company_by_slug("ridgeline")
-    db.session.add_all(
-        AuditEvent(company_id=company.id, actor_name="system", action="bulk.event",
-                   object_type="test", object_label=f"bulk {n}") for n in range(60)
-    )
-    db.session.commit()
+def test_audit_log_is_paged_by_fifty(client, auth, history, sixty_bulk_events):
     auth.login_as("admin")
     first = client.get(f"{LOG}?action=bulk.event")
     assert b"Page 1 of 2 (60 in all)" in first.data
@@ -134,13 +139,7 @@ def test_audit_log_is_paged_by_fifty(client, auth, history):
     assert b"<html" not in second.data
 
 
-def test_download_csv_has_every_filtered_row_and_is_an_attachment(client, auth, history):
-    company = company_by_slug("ridgeline")
-    db.session.add_all(
-        AuditEvent(company_id=company.id, actor_name="system", action="bulk.event",
-                   object_type="test", object_label=f"bulk {n}") for n in range(60)
-    )
-    db.session.commit()
+def test_download_csv_has_every_filtered_row_and_is_an_attachment(client, auth, history, sixty_bulk_events):
     auth.login_as("admin")
     response = client.get(f"{LOG}.csv?action=bulk.event")
     assert response.status_code == 200

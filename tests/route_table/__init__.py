@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Commitment, Company, CostCodeUpdateRequest, Project, StandardCostCode, User
+from portal.models import Commitment, StandardCostCode
+from tests.helpers import company_by_slug, first_project, user_by_email, waiting_request
 
 ROLES = ["anonymous", "admin", "approver", "accountant", "viewer", "pm"]
 
@@ -39,59 +40,33 @@ def every(status: int, anonymous: int = 302, **overrides: int) -> dict[str, int]
     return table
 
 
-def _company(slug: str) -> Company:
-    return db.session.scalar(select(Company).where(Company.slug == slug))
-
-
-def _first_project(slug: str) -> int:
-    return db.session.scalar(
-        select(Project.id).where(Project.company_id == _company(slug).id).order_by(Project.number)
-    )
-
-
 def _first_standard_cost_code(slug: str) -> int:
     return db.session.scalar(
         select(StandardCostCode.id)
-        .where(StandardCostCode.company_id == _company(slug).id)
+        .where(StandardCostCode.company_id == company_by_slug(slug).id)
         .order_by(StandardCostCode.code)
-    )
-
-
-def _user(email: str) -> int:
-    return db.session.scalar(select(User.id).where(User.email == email))
-
-
-def _waiting_request(slug: str) -> int:
-    return db.session.scalar(
-        select(CostCodeUpdateRequest.id)
-        .join(CostCodeUpdateRequest.project)
-        .where(
-            CostCodeUpdateRequest.company_id == _company(slug).id,
-            CostCodeUpdateRequest.status == "requested",
-        )
-        .order_by(Project.number)
     )
 
 
 def _commitment(slug: str) -> int:
     return db.session.scalar(
-        select(Commitment.id).where(Commitment.company_id == _company(slug).id).order_by(Commitment.id)
+        select(Commitment.id).where(Commitment.company_id == company_by_slug(slug).id).order_by(Commitment.id)
     )
 
 
 URL_ARGUMENTS: dict[str, Callable[[], object]] = {
-    "project_id": lambda: _first_project("ridgeline"),
-    "user_id": lambda: _user("viewer@ridgeline.test"),
+    "project_id": lambda: first_project("ridgeline").id,
+    "user_id": lambda: user_by_email("viewer@ridgeline.test").id,
     "filename": lambda: "css/portal.css",
     "standard_cost_code_id": lambda: _first_standard_cost_code("ridgeline"),
-    "request_id": lambda: _waiting_request("ridgeline"),
+    "request_id": lambda: waiting_request("ridgeline").id,
     "commitment_id": lambda: _commitment("ridgeline"),
 }
 
 FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
-    "project_id": lambda: _first_project("harbor-point"),
-    "user_id": lambda: _user("viewer@harborpoint.test"),
+    "project_id": lambda: first_project("harbor-point").id,
+    "user_id": lambda: user_by_email("viewer@harborpoint.test").id,
     "standard_cost_code_id": lambda: _first_standard_cost_code("harbor-point"),
-    "request_id": lambda: _waiting_request("harbor-point"),
+    "request_id": lambda: waiting_request("harbor-point").id,
     "commitment_id": lambda: _commitment("harbor-point"),
 }
