@@ -32,7 +32,7 @@ run: $(BIN)/.installed
 	$(FLASK) portal serve
 
 lint: install-test
-	$(BIN)/ruff check portal tests wsgi.py
+	$(BIN)/ruff check portal tests wsgi.py bench
 
 test: install-test lint
 	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)

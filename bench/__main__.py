@@ -200,8 +200,9 @@ class Bench:
     def add(self, row: Row) -> None:
         self.rows.append(row)
         ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
+        floor = row.floor if row.floor is not None else "-"
         print(
-            f"  {row.figure}: {row.ours:.2f} {row.unit} (floor {row.floor if row.floor is not None else '-'}; "
+            f"  {row.figure}: {row.ours:.2f} {row.unit} (floor {floor}; "
             f"ratio {ratio}; target {row.target}) {row.note}",
             flush=True,
         )
@@ -485,7 +486,8 @@ class Bench:
             ratio = f"{row.ratio:.2f}x" if row.ratio is not None else "-"
             met = {True: "met", False: "MISSED", None: "-"}[row.ok]
             print(
-                f"{row.figure[:78]:<78} {row.ours:>9.2f} {row.unit:<3}{floor:>12} {ratio:>7}  {row.target} / {met}"
+                f"{row.figure[:78]:<78} {row.ours:>9.2f} {row.unit:<3}{floor:>12} {ratio:>7}  "
+                f"{row.target} / {met}"
                 + (f"  ({row.note})" if row.note else "")
             )
         RESULTS.mkdir(exist_ok=True)

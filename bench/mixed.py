@@ -27,13 +27,16 @@ REFRESHES = 5
 
 def _cookie_and_token(app, user) -> tuple[str, str]:
     raw = f"bench-csrf-{user.id}"
-    return signed_session(app, user, raw), URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+    return signed_session(app, user, raw), token
 
 
 def _call(url: str, cookie: str, data: dict | None = None) -> int:
     body = urllib.parse.urlencode(data).encode() if data is not None else None
     request = urllib.request.Request(
-        url, data=body, headers={"Cookie": f"session={cookie}", "HX-Request": "true", "User-Agent": USER_AGENT}
+        url,
+        data=body,
+        headers={"Cookie": f"session={cookie}", "HX-Request": "true", "User-Agent": USER_AGENT},
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (loopback only)

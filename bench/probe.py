@@ -70,8 +70,9 @@ def floor(scratch: str, project_id: int) -> dict:
     ).fetchall()
     connection.execute("DELETE FROM project_cost_codes WHERE project_id = ?", (project_id,))
     connection.executemany(
-        "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, active, "
-        "origin, not_in_company_list, created_at) VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
+        "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, "
+        "active, origin, not_in_company_list, created_at) "
+        "VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
         [(project_id, *row) for row in rows],
     )
     connection.commit()
@@ -212,7 +213,8 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
         [(str(project), code, text, division) for project, code, text, division, _ in lines],
     )
     connection.executemany(
-        "INSERT OR IGNORE INTO erp_job_cost_code_types (company, job, code, cost_type) VALUES ('floor', ?, ?, ?)",
+        "INSERT OR IGNORE INTO erp_job_cost_code_types (company, job, code, cost_type) "
+        "VALUES ('floor', ?, ?, ?)",
         [(str(project), code, cost_type) for project, code, _, _, cost_type in lines],
     )
     connection.commit()
