@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
+from portal import extensions
 from portal.config import PROJECT_ROOT, Config, instance_secret_key
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, limiter, login_manager, migrate
 
 
 def _showing_a_page() -> bool:
@@ -28,8 +29,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
 
     from portal import models  # noqa: F401  (registers the tables)
-    from portal.database import configure_engine
+    from portal.db.engine import configure_engine
 
+    # The extension through its module: `portal.db` is the database package, not the extension.
+    db = extensions.db
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, reads_only=_showing_a_page)

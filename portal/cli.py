@@ -73,7 +73,7 @@ def seed_demo_command(if_empty: bool) -> None:
 def _seed_reference_erp() -> None:
     """The reference ERP gets what the demo companies already have in their ERP."""
     from portal.erp.connectors import reference_erp
-    from portal.services.sync import seed_reference_erp
+    from portal.erp.reference_seed import seed_reference_erp
 
     url = current_app.config["ERP_DATABASE_URL"]
     counts = seed_reference_erp(db.session, reference_erp(url))

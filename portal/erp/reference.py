@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.bulk import IDS_PER_STATEMENT, insert_rows, slices
+from portal.db.bulk import IDS_PER_STATEMENT, insert_rows, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,

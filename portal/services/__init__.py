@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session
 
-from portal.database import begin_writing
+from portal.db.engine import begin_writing
 
 
 class ServiceError(Exception):
