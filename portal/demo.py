@@ -6,7 +6,6 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import hash_password
 from portal.models import (
     Commitment,
     Company,
@@ -22,6 +21,7 @@ from portal.models import (
     User,
     utcnow,
 )
+from portal.passwords import hash_password
 from portal.services import transaction
 from portal.services.audit import record_event
 
@@ -177,9 +177,10 @@ def _seed_company(session: Session, *, name: str, slug: str, domain: str, erp_sy
     return users
 
 
-def seed_demo(session: Session) -> list[User]:
+def seed_demo(session: Session, *, password_hash_method: str) -> list[User]:
     """Ridgeline Builders (Sage 100 Contractor) and Harbor Point Construction (Sage 300 CRE)."""
-    password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by the demo accounts
+    # One hash shared by the demo accounts: a real hash is slow on purpose.
+    password_hash = hash_password(DEMO_PASSWORD, password_hash_method)
     with transaction(session):
         users = _seed_company(
             session, name="Ridgeline Builders", slug="ridgeline", domain="ridgeline.test",
