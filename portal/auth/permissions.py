@@ -1,7 +1,6 @@
 """Permission checks for views. The server enforces them whatever the page shows.
 
 - `company_tool_required(tool, level)`: the user's level on a company tool is at least `level`.
-- `privilege_required("can_push_to_accounting")`: the user holds a directory privilege.
 - `project_tool_required(level)`: the user's level on the project's Admin tool is at least
   `level`; the view receives the loaded `project` instead of `project_id`. A project of another
   company is a 404, exactly as if it did not exist.
@@ -22,8 +21,6 @@ from werkzeug.exceptions import Forbidden
 from portal.extensions import db
 from portal.models import CompanyTool, Level, Project
 
-PRIVILEGES = {"can_push_to_accounting": "Can Push to Accounting"}
-
 
 def deny(message: str) -> None:
     error = Forbidden()
@@ -38,20 +35,6 @@ def company_tool_required(tool: CompanyTool, level: Level) -> Callable:
         def wrapped(*args: Any, **kwargs: Any):
             if current_user.tool_level(tool) < level:
                 deny(f"You need {level.label} on the {tool.label} tool.")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def privilege_required(privilege: str) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any):
-            if not getattr(current_user, privilege):
-                deny(f"You need the {PRIVILEGES[privilege]} privilege.")
             return view(*args, **kwargs)
 
         return wrapped
