@@ -19,6 +19,7 @@ from portal.erp.base import (
     FORMAT_ERRORS,
     CommitmentExport,
     CommitmentResult,
+    ErpConnector,
     ErpCostCode,
     ErpCostType,
     ErpError,
@@ -274,8 +275,8 @@ class ReferenceErp:
             return [(code, description, types.get(code, [])) for code, description in codes]
 
 
-class ReferenceErpConnector:
-    """The reference ERP as one company's connector (implements ErpConnector)."""
+class ReferenceErpConnector(ErpConnector):
+    """The reference ERP as one company's connector."""
 
     def __init__(self, erp: ReferenceErp, key: str):
         self.erp = erp

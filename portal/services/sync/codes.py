@@ -34,7 +34,7 @@ class PullCostCodes(SyncStepBase):
         # Rows of a cost code file that could not even be split into columns.
         invalid: list[dict[str, Any]] = [
             {"code": "", "reason": message}
-            for message in getattr(self.connector, "last_file_errors", [])
+            for message in self.connector.last_file_errors
         ]
         with transaction(self.session):
             counts = Counter(self._merge_cost_types(erp_types, invalid))
