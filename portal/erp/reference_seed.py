@@ -8,7 +8,15 @@ from sqlalchemy.orm import Session
 
 from portal.erp.base import ExportLine
 from portal.erp.reference import ReferenceErp
-from portal.models import Company, CostType, CostTypeAssignment, Project, ProjectCostCode, StandardCostCode
+from portal.models import (
+    AssignmentErpState,
+    Company,
+    CostType,
+    CostTypeAssignment,
+    Project,
+    ProjectCostCode,
+    StandardCostCode,
+)
 
 
 def seed_reference_erp(session: Session, erp: ReferenceErp) -> dict[str, int]:
@@ -42,7 +50,7 @@ def seed_reference_erp(session: Session, erp: ReferenceErp) -> dict[str, int]:
                 .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
                 .where(
                     ProjectCostCode.project_id == project.id,
-                    CostTypeAssignment.erp_state == "exported",
+                    CostTypeAssignment.erp_state == AssignmentErpState.EXPORTED,
                 )
                 .order_by(ProjectCostCode.code, CostType.code)
             ).all()

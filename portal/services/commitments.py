@@ -9,14 +9,23 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from portal.models import Commitment, CompanyTool, CostCodeUpdateRequest, Level, User, utcnow
+from portal.models import (
+    Commitment,
+    CommitmentStatus,
+    CompanyTool,
+    CostCodeUpdateRequest,
+    Level,
+    RequestStatus,
+    User,
+    utcnow,
+)
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
 
 COST_CODES_FIRST = (
     "Update the project's cost codes first: its cost code update is waiting for approval."
 )
-EXPORTABLE = {"ready", "failed"}
+EXPORTABLE = {CommitmentStatus.READY, CommitmentStatus.FAILED}
 
 
 def export_refusal(user: User) -> str | None:
@@ -26,10 +35,12 @@ def export_refusal(user: User) -> str | None:
 
 
 def update_waiting(project_id: int):
-    """SQL condition: the project has a cost code update waiting for approval."""
+    """SQL condition: the project has a cost code update waiting for approval (DESIGN rule 5:
+    only a waiting one stops an export request; in a sync run, contracts also wait for approved
+    updates not exported yet, OPEN_REQUEST_STATES)."""
     return exists().where(
         CostCodeUpdateRequest.project_id == project_id,
-        CostCodeUpdateRequest.status == "requested",
+        CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
     )
 
 
@@ -60,11 +71,14 @@ def export_commitment_request(
             raise PermissionDenied(refusal + ".")
         label = f"{commitment.kind_label} {commitment.number}"
         if commitment.status not in EXPORTABLE:
-            state = "already exported" if commitment.status == "exported" else "already queued for export"
+            state = (
+                "already exported" if commitment.status == CommitmentStatus.EXPORTED
+                else "already queued for export"
+            )
             raise ServiceError(f"{label} of {commitment.project.label} is {state}.")
         if session.scalar(select(update_waiting(commitment.project_id))):
             raise ServiceError(COST_CODES_FIRST)
-        commitment.status = "export_requested"
+        commitment.status = CommitmentStatus.EXPORT_REQUESTED
         commitment.export_requested_by_id = actor.id
         commitment.export_requested_at = utcnow()
         commitment.export_error = None

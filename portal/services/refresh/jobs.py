@@ -13,11 +13,21 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from portal.models import Company, CompanyTool, Level, Project, RefreshJob, User, utcnow
+from portal.models import (
+    ACTIVE_JOB_STATES,
+    Company,
+    CompanyTool,
+    JobStatus,
+    Level,
+    Project,
+    RefreshJob,
+    User,
+    utcnow,
+)
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
 
-ACTIVE_STATES = ("queued", "running")
+ACTIVE_STATES = ACTIVE_JOB_STATES
 STALL_AFTER = timedelta(minutes=1)
 STALLED_MESSAGE = "The refresh stopped unexpectedly; nothing was changed. Try again."
 # A job no worker picked up (worker not running) would block the project's refreshes forever.
@@ -93,7 +103,7 @@ def _queue_refresh(
         with transaction(session):
             job = RefreshJob(
                 company_id=project.company_id, project_id=project.id, requested_by_id=actor.id,
-                batch_id=batch_id, status="queued", skipped=[],
+                batch_id=batch_id, status=JobStatus.QUEUED, skipped=[],
             )
             session.add(job)
             session.flush()
@@ -182,8 +192,8 @@ def claim_queued_job(session: Session, job_id: int) -> bool:
     with transaction(session):
         claimed = session.execute(
             update(RefreshJob)
-            .where(RefreshJob.id == job_id, RefreshJob.status == "queued")
-            .values(status="running", started_at=now, heartbeat_at=now)
+            .where(RefreshJob.id == job_id, RefreshJob.status == JobStatus.QUEUED)
+            .values(status=JobStatus.RUNNING, started_at=now, heartbeat_at=now)
             .execution_options(synchronize_session=False)
         ).rowcount
     return claimed == 1
@@ -194,7 +204,7 @@ def report_progress(session: Session, job_id: int, **values) -> None:
     with transaction(session):
         still_ours = session.execute(
             update(RefreshJob)
-            .where(RefreshJob.id == job_id, RefreshJob.status == "running")
+            .where(RefreshJob.id == job_id, RefreshJob.status == JobStatus.RUNNING)
             .values(heartbeat_at=_now(), **values)
             .execution_options(synchronize_session=False)
         ).rowcount
@@ -207,7 +217,7 @@ def fail_job(session: Session, job_id: int, message: str) -> None:
         failed_now = session.execute(
             update(RefreshJob)
             .where(RefreshJob.id == job_id, RefreshJob.status.in_(ACTIVE_STATES))
-            .values(status="failed", error=message[:1000], finished_at=_now())
+            .values(status=JobStatus.FAILED, error=message[:1000], finished_at=_now())
             .execution_options(synchronize_session=False)
         ).rowcount
         if not failed_now:
@@ -236,8 +246,8 @@ def fail_stalled_refreshes(
     )
     query = select(RefreshJob.id, RefreshJob.status).where(
         or_(
-            (RefreshJob.status == "running") & stalled,
-            (RefreshJob.status == "queued") & (RefreshJob.created_at < now - NEVER_STARTED_AFTER),
+            (RefreshJob.status == JobStatus.RUNNING) & stalled,
+            (RefreshJob.status == JobStatus.QUEUED) & (RefreshJob.created_at < now - NEVER_STARTED_AFTER),
         )
     )
     if project_id is not None:
@@ -245,7 +255,7 @@ def fail_stalled_refreshes(
     found = session.execute(query).all()
     for job_id, status in found:
         fail_job(
-            session, job_id, STALLED_MESSAGE if status == "running" else NEVER_STARTED_MESSAGE
+            session, job_id, STALLED_MESSAGE if status == JobStatus.RUNNING else NEVER_STARTED_MESSAGE
         )
     if not found:
         session.commit()  # end the read transaction (SQLite holds its lock otherwise)

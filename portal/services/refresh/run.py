@@ -10,7 +10,7 @@ from time import monotonic
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from portal.models import Project, ProjectCostCode, RefreshJob, StandardCostCode, utcnow
+from portal.models import JobStatus, Project, ProjectCostCode, RefreshJob, StandardCostCode, utcnow
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
 from portal.services.refresh.compare import RefreshPlan, compare_code
@@ -116,8 +116,8 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
         }
         still_ours = session.execute(
             update(RefreshJob)
-            .where(RefreshJob.id == job_id, RefreshJob.status == "running")
-            .values(status="succeeded", finished_at=finished, heartbeat_at=finished,
+            .where(RefreshJob.id == job_id, RefreshJob.status == JobStatus.RUNNING)
+            .values(status=JobStatus.SUCCEEDED, finished_at=finished, heartbeat_at=finished,
                     progress_done=total, skipped=plan.skipped, **counts)
             .execution_options(synchronize_session=False)
         ).rowcount

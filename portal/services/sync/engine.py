@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 from portal.erp import formats
 from portal.erp.base import FORMAT_ERRORS, CommitmentExport, ErpConnector, ErpError
 from portal.models import (
+    OPEN_REQUEST_STATES,
     Commitment,
+    CommitmentStatus,
     CostCodeUpdateRequest,
     ErpJob,
+    JobStatus,
     Project,
     SyncRun,
     User,
@@ -30,9 +33,6 @@ from portal.services.audit import record_event
 from portal.services.sync.codes import PullCostCodes
 from portal.services.sync.outbox import ExportCostCodeRequests
 from portal.services.sync.runs import next_sync_time, start_run
-
-# Requests whose codes are not in the ERP yet: their project's contracts wait for them.
-UNEXPORTED_REQUEST_STATES = ("requested", "approved", "failed")
 
 
 def run_company_sync(
@@ -202,11 +202,11 @@ class CompanySync(PullCostCodes, ExportCostCodeRequests):
         counts = Counter(commitments_exported=0, commitments_failed=0)
         waiting_projects = select(CostCodeUpdateRequest.project_id).where(
             CostCodeUpdateRequest.company_id == self.company_id,
-            CostCodeUpdateRequest.status.in_(UNEXPORTED_REQUEST_STATES),
+            CostCodeUpdateRequest.status.in_(OPEN_REQUEST_STATES),
         )
         to_export = select(Commitment.id).where(
             Commitment.company_id == self.company_id,
-            Commitment.status.in_(("export_requested", "failed")),
+            Commitment.status.in_((CommitmentStatus.EXPORT_REQUESTED, CommitmentStatus.FAILED)),
         )
         counts["commitments_waiting_for_cost_codes"] = len(self.session.scalars(
             to_export.where(Commitment.project_id.in_(waiting_projects))
@@ -241,12 +241,12 @@ class CompanySync(PullCostCodes, ExportCostCodeRequests):
             with transaction(self.session):
                 commitment = self.session.get(Commitment, commitment_id)
                 if outcome == "failed":
-                    commitment.status = "failed"
+                    commitment.status = CommitmentStatus.FAILED
                     commitment.export_error = message[:500]
                     counts["commitments_failed"] += 1
                     self._record_failure("commitments", label, message)
                 else:
-                    commitment.status = "exported"
+                    commitment.status = CommitmentStatus.EXPORTED
                     commitment.exported_at = self.now()
                     commitment.export_error = None
                     counts["commitments_exported"] += 1
@@ -269,10 +269,10 @@ class CompanySync(PullCostCodes, ExportCostCodeRequests):
             run = self.run
             finished = self.now()
             if abort_message is not None:
-                run.status = "failed"
+                run.status = JobStatus.FAILED
                 run.errors = [*run.errors, {"step": "", "item": "", "message": abort_message[:500]}]
             else:
-                run.status = "partial" if self.failures else "succeeded"
+                run.status = JobStatus.PARTIAL if self.failures else JobStatus.SUCCEEDED
             run.finished_at = finished
             run.heartbeat_at = finished
             company = self.company

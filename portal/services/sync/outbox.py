@@ -17,9 +17,13 @@ from sqlalchemy import select
 from portal.db.bulk import slices, update_rows
 from portal.erp.base import ErpError, ExportLine, LineResult, export_jobs
 from portal.models import (
+    TO_EXPORT_REQUEST_STATES,
+    AssignmentErpState,
     CostCodeUpdateRequest,
     CostTypeAssignment,
+    LineExportState,
     Project,
+    RequestStatus,
     SyncRun,
     UpdateRequestLine,
 )
@@ -83,7 +87,7 @@ class ExportCostCodeRequests(SyncStepBase):
                     "Export or link it to an existing job.",
                 )
                 continue
-            pending = [line for line in request.lines if line.export_state != "exported"]
+            pending = [line for line in request.lines if line.export_state != LineExportState.EXPORTED]
             # A request with nothing left to send still takes part, to be closed.
             parts = list(slices(pending, EXPORT_BATCH)) or [[]]
             for index, part in enumerate(parts):
@@ -101,7 +105,7 @@ class ExportCostCodeRequests(SyncStepBase):
         """The approved (and earlier failed) requests with all their lines, in two queries."""
         in_outbox = (
             CostCodeUpdateRequest.company_id == self.company_id,
-            CostCodeUpdateRequest.status.in_(("approved", "failed")),
+            CostCodeUpdateRequest.status.in_(TO_EXPORT_REQUEST_STATES),
         )
         requests = {
             request_id: _OutboxRequest(
@@ -178,13 +182,14 @@ class ExportCostCodeRequests(SyncStepBase):
                     # every line of a sync, 10,000 at a time.
                     outcome = result.outcome
                     message = (result.message or "")[:500] or None
-                    state = "exported" if outcome in EXPORTED_OUTCOMES else "failed"
+                    exported = outcome in EXPORTED_OUTCOMES
+                    state = LineExportState.EXPORTED if exported else LineExportState.FAILED
                     line.export_state, line.export_outcome, line.export_message = state, outcome, message
                     line_ids = results.get((state, outcome, message))
                     if line_ids is None:
                         line_ids = results[state, outcome, message] = []
                     line_ids.append(line.id)
-                    if state == "exported" and line.assignment_id is not None:
+                    if state == LineExportState.EXPORTED and line.assignment_id is not None:
                         exported_assignments.append(line.assignment_id)
                 if last:
                     closed.append(request)
@@ -196,9 +201,12 @@ class ExportCostCodeRequests(SyncStepBase):
                 update_rows(
                     connection, UpdateRequestLine.__table__, line_ids,
                     export_state=state, export_outcome=outcome, export_message=message,
-                    **({"exported_at": now} if state == "exported" else {}),
+                    **({"exported_at": now} if state == LineExportState.EXPORTED else {}),
                 )
-            update_rows(connection, CostTypeAssignment.__table__, exported_assignments, erp_state="exported")
+            update_rows(
+                connection, CostTypeAssignment.__table__, exported_assignments,
+                erp_state=AssignmentErpState.EXPORTED,
+            )
             self._close_requests(closed, now)
             # Not through the run object: every commit expires it, and flushing a change to it
             # reads the whole run back first.
@@ -207,7 +215,7 @@ class ExportCostCodeRequests(SyncStepBase):
     def _count_lines(self, results: dict[tuple[str, str | None, str | None], list[int]]) -> None:
         """The run's line counts, from a batch's lines grouped by their answer."""
         for (state, outcome, _message), line_ids in results.items():
-            if state == "exported":
+            if state == LineExportState.EXPORTED:
                 self.export_counts["lines_exported"] += len(line_ids)
                 self.export_counts[f"lines_{outcome}"] += len(line_ids)
             else:
@@ -219,7 +227,7 @@ class ExportCostCodeRequests(SyncStepBase):
         exported = []
         events = []
         for request in requests:
-            failed = [line for line in request.lines if line.export_state != "exported"]
+            failed = [line for line in request.lines if line.export_state != LineExportState.EXPORTED]
             error = None
             if not failed:
                 exported.append(request.id)
@@ -231,7 +239,7 @@ class ExportCostCodeRequests(SyncStepBase):
                 )[:1000]
                 update_rows(
                     self.session.connection(), CostCodeUpdateRequest.__table__, [request.id],
-                    status="failed", last_error=error,
+                    status=RequestStatus.FAILED, last_error=error,
                 )
                 self.export_counts["requests_failed"] += 1
                 for line in failed:
@@ -254,7 +262,7 @@ class ExportCostCodeRequests(SyncStepBase):
         record_events(self.session, events)
         update_rows(
             self.session.connection(), CostCodeUpdateRequest.__table__, exported,
-            status="exported", exported_at=now, last_error=None,
+            status=RequestStatus.EXPORTED, exported_at=now, last_error=None,
         )
 
     def _roll_back_and_fail_request(self, request_id: int, message: str) -> None:
@@ -265,7 +273,7 @@ class ExportCostCodeRequests(SyncStepBase):
     def _fail_request(self, request_id: int, message: str) -> None:
         request = self.session.get(CostCodeUpdateRequest, request_id)
         project = request.project
-        request.status = "failed"
+        request.status = RequestStatus.FAILED
         request.last_error = message[:1000]
         self.export_counts["requests_failed"] += 1
         self._record_failure("cost_codes", project.label, message)

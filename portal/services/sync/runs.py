@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.erp import formats
-from portal.models import SYNC_SCHEDULES, Company, SyncRun, User, utcnow
+from portal.models import ACTIVE_JOB_STATES, SYNC_SCHEDULES, Company, JobStatus, SyncRun, User, utcnow
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
 
@@ -40,11 +40,11 @@ STEP_LABELS = {
     "commitments": "Contracts and change orders",
 }
 RUN_STATES = {
-    "queued": "Queued",
-    "running": "Running",
-    "succeeded": "Succeeded",
-    "partial": "Finished with failures",
-    "failed": "Failed",
+    JobStatus.QUEUED: "Queued",
+    JobStatus.RUNNING: "Running",
+    JobStatus.SUCCEEDED: "Succeeded",
+    JobStatus.PARTIAL: "Finished with failures",
+    JobStatus.FAILED: "Failed",
 }
 
 
@@ -71,7 +71,7 @@ def _fail_stale_runs(session: Session, company: Company, now: datetime) -> None:
     stale = session.scalars(
         select(SyncRun).where(
             SyncRun.company_id == company.id,
-            SyncRun.status.in_(("queued", "running")),
+            SyncRun.status.in_(ACTIVE_JOB_STATES),
             func.coalesce(SyncRun.heartbeat_at, SyncRun.started_at) < now - STALE_AFTER,
         )
     ).all()
@@ -81,11 +81,11 @@ def _fail_stale_runs(session: Session, company: Company, now: datetime) -> None:
         for run in stale:
             message = (
                 "The sync never started: is the background worker running?"
-                if run.status == "queued"
+                if run.status == JobStatus.QUEUED
                 else "The sync stopped without finishing (its worker was stopped); "
                 "its finished items are kept and the rest is retried."
             )
-            run.status = "failed"
+            run.status = JobStatus.FAILED
             run.finished_at = now
             run.errors = [*run.errors, {"step": "", "item": "", "message": message}]
             record_event(
@@ -98,7 +98,7 @@ def _fail_stale_runs(session: Session, company: Company, now: datetime) -> None:
 def active_run(session: Session, company_id: int) -> SyncRun | None:
     return session.scalar(
         select(SyncRun)
-        .where(SyncRun.company_id == company_id, SyncRun.status.in_(("queued", "running")))
+        .where(SyncRun.company_id == company_id, SyncRun.status.in_(ACTIVE_JOB_STATES))
         .order_by(SyncRun.id.desc())
         .limit(1)
     )
@@ -131,7 +131,7 @@ def queue_sync(
     with transaction(session):
         run = SyncRun(
             company_id=company.id, run_number=_next_run_number(session, company.id),
-            trigger="manual", requested_by_id=actor.id if actor else None, status="queued",
+            trigger="manual", requested_by_id=actor.id if actor else None, status=JobStatus.QUEUED,
             started_at=now, heartbeat_at=now, counts={}, invalid_codes=[], errors=[],
         )
         session.add(run)
@@ -197,14 +197,14 @@ def start_run(
     try:
         with transaction(session):
             run = session.get(SyncRun, run_id) if run_id is not None else None
-            if run is None or run.company_id != company.id or run.status != "queued":
+            if run is None or run.company_id != company.id or run.status != JobStatus.QUEUED:
                 run = SyncRun(
                     company_id=company.id, run_number=_next_run_number(session, company.id),
                     trigger=trigger, requested_by_id=actor.id if actor else None,
                     counts={}, invalid_codes=[], errors=[],
                 )
                 session.add(run)
-            run.status = "running"
+            run.status = JobStatus.RUNNING
             run.started_at = now
             run.heartbeat_at = now
             session.flush()
@@ -224,20 +224,20 @@ def fail_queued_run(
     now = now or utcnow()
     with transaction(session):
         run = session.get(SyncRun, run_id) if run_id is not None else None
-        if run is None or run.company_id != company_id or run.status != "queued":
+        if run is None or run.company_id != company_id or run.status != JobStatus.QUEUED:
             run = SyncRun(
                 company_id=company_id, run_number=_next_run_number(session, company_id),
                 trigger=trigger, started_at=now, counts={}, invalid_codes=[],
             )
             session.add(run)
-        run.status = "failed"
+        run.status = JobStatus.FAILED
         run.finished_at = now
         run.errors = [{"step": "", "item": "", "message": message[:500]}]
         session.flush()
         record_event(
             session, company_id=company_id, actor=None, action="sync.run", object_type="sync_run",
             object_id=run.id, object_label=f"Sync run {run.run_number}",
-            details={"status": "failed", "errors": run.errors},
+            details={"status": JobStatus.FAILED, "errors": run.errors},
         )
     return run
 
@@ -245,7 +245,7 @@ def fail_queued_run(
 def _drop_queued_run(session: Session, run_id: int, message: str, now: datetime) -> None:
     with transaction(session):
         run = session.get(SyncRun, run_id)
-        if run is not None and run.status == "queued":
-            run.status = "failed"
+        if run is not None and run.status == JobStatus.QUEUED:
+            run.status = JobStatus.FAILED
             run.finished_at = now
             run.errors = [{"step": "", "item": "", "message": message}]
