@@ -20,6 +20,7 @@ from werkzeug.exceptions import Forbidden
 
 from portal.extensions import db
 from portal.models import CompanyTool, Level, Project
+from portal.services.project_access import can_see_project
 
 
 def deny(message: str) -> None:
@@ -49,15 +50,6 @@ def company_project_or_404(project_id: int) -> Project:
     return project
 
 
-def can_see_project(project: Project) -> bool:
-    """Company-wide tool users see every project; others only those they have a level on."""
-    return (
-        current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.READ_ONLY
-        or current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY
-        or current_user.project_level(project.id) >= Level.READ_ONLY
-    )
-
-
 def project_tool_required(level: Level) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
@@ -66,7 +58,7 @@ def project_tool_required(level: Level) -> Callable:
             project = company_project_or_404(project_id)
             if level > Level.NONE and current_user.project_level(project.id) < level:
                 deny(f"You need {level.label} on this project's Admin tool.")
-            if level == Level.NONE and not can_see_project(project):
+            if level == Level.NONE and not can_see_project(current_user, project):
                 deny("You do not have access to this project.")
             return view(*args, project=project, **kwargs)
 

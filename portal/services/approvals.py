@@ -26,7 +26,7 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 
 REASON_MAX_LENGTH = 500
@@ -100,18 +100,11 @@ def get_request(session: Session, request_id: int, *, company_id: int) -> CostCo
 
 
 def _lock_request(session: Session, request_id: int, company_id: int) -> CostCodeUpdateRequest:
-    # FOR UPDATE makes concurrent approvals queue on the row in PostgreSQL; SQLite already holds
-    # the database's write lock since BEGIN IMMEDIATE. populate_existing re-reads a request the
-    # session may have loaded before the lock.
-    request = session.scalar(
-        select(CostCodeUpdateRequest)
-        .where(CostCodeUpdateRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    # Concurrent approvals of one request queue on its row.
+    return lock_company_row(
+        session, CostCodeUpdateRequest, request_id, company_id=company_id,
+        not_found="That cost code update request does not exist, or it is not part of your company.",
     )
-    if request is None or request.company_id != company_id:
-        raise NotFound("That cost code update request does not exist, or it is not part of your company.")
-    return request
 
 
 def _claim(session: Session, request: CostCodeUpdateRequest, **values) -> None:

@@ -19,12 +19,13 @@ from portal.models import (
     User,
     utcnow,
 )
-from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 
 COST_CODES_FIRST = (
     "Update the project's cost codes first: its cost code update is waiting for approval."
 )
+COMMITMENT_NOT_FOUND = "That contract or change order does not exist, or it is not part of your company."
 EXPORTABLE = {CommitmentStatus.READY, CommitmentStatus.FAILED}
 
 
@@ -47,7 +48,7 @@ def update_waiting(project_id: int):
 def get_commitment(session: Session, commitment_id: int, *, company_id: int) -> Commitment:
     commitment = session.get(Commitment, commitment_id)
     if commitment is None or commitment.company_id != company_id:
-        raise NotFound("That contract or change order does not exist, or it is not part of your company.")
+        raise NotFound(COMMITMENT_NOT_FOUND)
     return commitment
 
 
@@ -56,16 +57,9 @@ def export_commitment_request(
 ) -> Commitment:
     """Queue a contract or change order for export at the next data sync."""
     with transaction(session):
-        commitment = session.scalar(
-            select(Commitment)
-            .where(Commitment.id == commitment_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+        commitment = lock_company_row(
+            session, Commitment, commitment_id, company_id=company_id, not_found=COMMITMENT_NOT_FOUND
         )
-        if commitment is None or commitment.company_id != company_id:
-            raise NotFound(
-                "That contract or change order does not exist, or it is not part of your company."
-            )
         refusal = export_refusal(actor)
         if refusal:
             raise PermissionDenied(refusal + ".")
