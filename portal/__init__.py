@@ -73,8 +73,8 @@ def settle_for_serving() -> None:
 
     What exists by now (modules, the app, SQLAlchemy's mappings) lives as long as the process,
     so the garbage collector's full passes need not walk it again: each pass over it paused
-    whichever request or task set it off for about 50 ms (make bench QUICK=1, sync export:
-    82 ms -> 29 ms). Not for tests, which build an app per test and must let each one go.
+    whichever request or task set it off (bench/RESULTS.md has the measurement). Not for tests,
+    which build an app per test and must let each one go.
     """
     gc.collect()
     gc.freeze()

@@ -43,7 +43,8 @@ def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
     Runs of RANGE_AT_LEAST or more neighbours in ordered_ids (the scope's ids as read, ascending)
     are named by their ends, "scope AND id BETWEEN first AND last" (an empty project's whole list
     is one run); the rest by id, IN batches. A run covers no row but its own: rows created later
-    get higher ids. Rendering 2,000-id IN lists was most of the Python cost of a big refresh.
+    get higher ids. Long IN lists are expensive to render in Python, and a big refresh names
+    tens of thousands of mostly neighbouring rows.
     """
     if not chosen:
         return []
@@ -65,8 +66,8 @@ def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
 
 
 def _add_codes(session: Session, lists: ListIds, standard_ids: list[int]) -> None:
-    # INSERT ... SELECT: the database copies the company rows itself; Python only names them
-    # (an executemany of 20,000 parameter sets spent most of its time binding parameters).
+    # INSERT ... SELECT: the database copies the company rows itself; Python only names them,
+    # instead of binding one parameter set per code to copy.
     codes = StandardCostCode.__table__.c
     copied = select(
         literal(lists.project_id), codes.id, codes.code, codes.description, codes.division,

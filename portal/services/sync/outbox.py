@@ -32,9 +32,9 @@ from portal.services.audit import event_values, record_event, record_events
 from portal.services.sync.step_base import SyncStepBase
 
 EXPORTED_OUTCOMES = {"created", "merged_cost_type", "description_kept", "unchanged"}
-# Lines per ERP call, across as many requests and jobs as fit: a few calls for 10,000 lines
-# (each call and each transaction has a cost of its own), small enough that a heartbeat is
-# written often and neither database is locked for long.
+# Lines per ERP call, across as many requests and jobs as fit: few calls for a big export (each
+# call and each transaction has a cost of its own), yet small enough that a heartbeat is written
+# often and neither database is locked for long.
 EXPORT_BATCH = 2000
 
 
@@ -123,9 +123,9 @@ class ExportCostCodeRequests(SyncStepBase):
             )
         }
         # Plain rows on the connection, fetched all at once: the ORM's result handling, or a
-        # row at a time, doubles the time of 10,000 rows. The requests as a subquery, not a
-        # join, so that the lines come in the order of their (request, code, cost type) index
-        # instead of being sorted afterwards.
+        # row at a time, would cost more than the query itself for a big export. The requests
+        # as a subquery, not a join, so that the lines come in the order of their (request,
+        # code, cost type) index instead of being sorted afterwards.
         rows = self.session.connection().execute(
             select(
                 UpdateRequestLine.request_id, UpdateRequestLine.id, UpdateRequestLine.code,
@@ -179,7 +179,7 @@ class ExportCostCodeRequests(SyncStepBase):
                             line.code, line.cost_type_code, "failed", "The ERP gave no result for the line."
                         )
                     # Inline, and counted per group of answers afterwards: this runs for
-                    # every line of a sync, 10,000 at a time.
+                    # every line of a sync.
                     outcome = result.outcome
                     message = (result.message or "")[:500] or None
                     exported = outcome in EXPORTED_OUTCOMES
