@@ -35,8 +35,6 @@ def apply_plan(session: Session, lists: ListIds, plan: RefreshPlan) -> None:
     _set_flags(session, lists, plan.to_unflag, False)
 
 
-
-
 def _picking(column, scope, chosen: list[int], ordered_ids: list[int]) -> list:
     """WHERE clauses that between them pick exactly the chosen rows, for one statement each.
 

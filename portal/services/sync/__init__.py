@@ -13,7 +13,7 @@ overlapping), in steps that are each idempotent and recorded on the run:
 
 The package: `runs` (run bookkeeping and schedules), `engine` (the steps in order, and the ERP
 jobs and commitments steps), `codes` (pulling cost types and cost codes), `outbox` (the export of
-approved requests).
+approved requests), `step_base` (what every step shares: the run's counts and failures).
 """
 from portal.services.sync.engine import CompanySync, run_company_sync
 from portal.services.sync.runs import (

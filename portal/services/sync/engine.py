@@ -65,7 +65,6 @@ def run_company_sync(
     return run
 
 
-
 class CompanySync(PullCostCodes, ExportCostCodeRequests):
     """One run's steps, each a method; the pulls of codes and the export of requests live in
     their own modules."""

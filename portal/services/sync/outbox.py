@@ -69,7 +69,6 @@ class _OutboxRequest:
         return f"{self.project_number} {self.project_name}"  # as Project.label
 
 
-
 class ExportCostCodeRequests(SyncStepBase):
     def export_cost_code_requests(self) -> None:
         self.export_counts: Counter = Counter(
