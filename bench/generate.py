@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import hash_password
+from portal.config import Config
 from portal.models import (
     AuditEvent,
     Company,
@@ -30,6 +30,7 @@ from portal.models import (
     UpdateRequestLine,
     User,
 )
+from portal.passwords import hash_password
 
 BENCH_PASSWORD = "bench-password"
 START = datetime(2026, 1, 5, 8, 0, 0)
@@ -112,7 +113,7 @@ def generate(session: Session, scale: Scale, seed: int = 2026) -> Generated:
         for n, name in enumerate(["Material", "Labor", "Equipment", "Subcontract", "Other"], 1)
     ]
     session.add_all(cost_types)
-    password_hash = hash_password(BENCH_PASSWORD)
+    password_hash = hash_password(BENCH_PASSWORD, Config.PASSWORD_HASH_METHOD)
     approver = User(
         company_id=company.id,
         email="approver@bench.test",

@@ -139,7 +139,7 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
     from portal.extensions import db
     from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User, utcnow
     from portal.services.approvals import approve_requested_updates
-    from portal.services.sync import _start_run, _Sync
+    from portal.services.sync import CompanySync, start_run
 
     app = _app(url)
     with app.app_context():
@@ -181,8 +181,8 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
         ]
         connector = connector_for(company, app.config)
         # Only the export step is timed: a whole run also pulls the company list from the ERP.
-        run = _start_run(db.session, company.id, trigger="manual", actor=actor, run_id=None, now=utcnow())
-        sync = _Sync(db.session, run, connector, actor, utcnow)
+        run = start_run(db.session, company.id, trigger="manual", actor=actor, now=utcnow())
+        sync = CompanySync(db.session, run, connector, actor, utcnow)
         started = time.perf_counter()
         if os.environ.get("BENCH_PROFILE"):
             import cProfile

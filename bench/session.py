@@ -12,19 +12,21 @@ USER_AGENT = "ccp-bench"
 def signed_session(app, user, raw_csrf_token: str) -> str:
     """The session cookie a browser holds after logging in as `user` (with USER_AGENT): the
     user, Flask-Login's identifier of the browser, the log-in time and a CSRF secret. A page
-    then leaves the session as it is, so it is not re-signed and sent back with every answer."""
+    then leaves the session as it is, so it is not re-signed and sent back with every answer.
+
+    Flask-Login's own login_user fills the session, in a request like the bench's requests, so
+    the cookie holds what a real log-in would (without the slow password check)."""
+    from flask import session
     from flask.sessions import SecureCookieSessionInterface
-    from flask_login.utils import _create_identifier
+    from flask_login import login_user
 
     with app.test_request_context(
         headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     ):
-        identifier = _create_identifier()
-    payload = {
-        "_user_id": user.get_id(),
-        "_fresh": True,
-        "_id": identifier,
-        "login_at": time.time(),
-        "csrf_token": raw_csrf_token,
-    }
+        login_user(user, fresh=True)
+        payload = {
+            **session,
+            "login_at": time.time(),
+            "csrf_token": raw_csrf_token,
+        }
     return SecureCookieSessionInterface().get_signing_serializer(app).dumps(payload)

@@ -6,8 +6,9 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 
+from portal import extensions
 from portal.config import PROJECT_ROOT, Config, instance_secret_key
-from portal.extensions import csrf, db, limiter, login_manager, migrate
+from portal.extensions import csrf, limiter, login_manager, migrate
 
 
 def _showing_a_page() -> bool:
@@ -28,8 +29,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
 
     from portal import models  # noqa: F401  (registers the tables)
-    from portal.database import configure_engine
+    from portal.db.engine import configure_engine
 
+    # The extension through its module: `portal.db` is the database package, not the extension.
+    db = extensions.db
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine, reads_only=_showing_a_page)
@@ -70,8 +73,8 @@ def settle_for_serving() -> None:
 
     What exists by now (modules, the app, SQLAlchemy's mappings) lives as long as the process,
     so the garbage collector's full passes need not walk it again: each pass over it paused
-    whichever request or task set it off for about 50 ms (make bench QUICK=1, sync export:
-    82 ms -> 29 ms). Not for tests, which build an app per test and must let each one go.
+    whichever request or task set it off (bench/RESULTS.md has the measurement). Not for tests,
+    which build an app per test and must let each one go.
     """
     gc.collect()
     gc.freeze()

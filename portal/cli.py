@@ -48,6 +48,7 @@ def create_user(email: str, name: str, company_slug: str, admin: bool, password:
             erp_integrations_level=Level.ADMIN if admin else Level.NONE,
             company_admin_level=Level.ADMIN if admin else Level.NONE,
             min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
         )
     except ServiceError as error:
         raise click.ClickException(str(error)) from error
@@ -63,7 +64,7 @@ def seed_demo_command(if_empty: bool) -> None:
     if if_empty and db.session.scalar(select(func.count()).select_from(Company)):
         click.echo("The database already has data; demo data not loaded.")
         return
-    users = seed_demo(db.session)
+    users = seed_demo(db.session, password_hash_method=current_app.config["PASSWORD_HASH_METHOD"])
     _seed_reference_erp()
     click.echo(f"Demo data loaded. Every demo account's password is {DEMO_PASSWORD!r}:")
     for user in users:
@@ -73,7 +74,7 @@ def seed_demo_command(if_empty: bool) -> None:
 def _seed_reference_erp() -> None:
     """The reference ERP gets what the demo companies already have in their ERP."""
     from portal.erp.connectors import reference_erp
-    from portal.services.sync import seed_reference_erp
+    from portal.erp.reference_seed import seed_reference_erp
 
     url = current_app.config["ERP_DATABASE_URL"]
     counts = seed_reference_erp(db.session, reference_erp(url))

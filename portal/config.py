@@ -88,3 +88,6 @@ class TestConfig(Config):
     HUEY_IMMEDIATE = True
     RATELIMIT_STORAGE_URI = "memory://"
     REFRESH_STEP_DELAY = 0.0
+    # A cheap hash: the real one is slow on purpose, and the suite logs in hundreds of times.
+    # The tests about hashing use Config.PASSWORD_HASH_METHOD themselves.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 (a method name, not a password)

@@ -6,22 +6,25 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import hash_password
 from portal.models import (
+    AssignmentErpState,
     Commitment,
     Company,
     CostCodeUpdateRequest,
     CostType,
     CostTypeAssignment,
     Level,
+    LineExportState,
     Project,
     ProjectCostCode,
     ProjectPermission,
+    RequestStatus,
     StandardCostCode,
     UpdateRequestLine,
     User,
     utcnow,
 )
+from portal.passwords import hash_password
 from portal.services import transaction
 from portal.services.audit import record_event
 
@@ -150,7 +153,7 @@ def _seed_company(session: Session, *, name: str, slug: str, domain: str, erp_sy
                 description=standard.description, division=standard.division, origin="company",
             )
             cost_code.assignments.append(
-                CostTypeAssignment(cost_type=types[offset % 2], erp_state="exported")
+                CostTypeAssignment(cost_type=types[offset % 2], erp_state=AssignmentErpState.EXPORTED)
             )
             session.add(cost_code)
 
@@ -177,9 +180,10 @@ def _seed_company(session: Session, *, name: str, slug: str, domain: str, erp_sy
     return users
 
 
-def seed_demo(session: Session) -> list[User]:
+def seed_demo(session: Session, *, password_hash_method: str) -> list[User]:
     """Ridgeline Builders (Sage 100 Contractor) and Harbor Point Construction (Sage 300 CRE)."""
-    password_hash = hash_password(DEMO_PASSWORD)  # one slow hash shared by the demo accounts
+    # One hash shared by the demo accounts: a real hash is slow on purpose.
+    password_hash = hash_password(DEMO_PASSWORD, password_hash_method)
     with transaction(session):
         users = _seed_company(
             session, name="Ridgeline Builders", slug="ridgeline", domain="ridgeline.test",
@@ -237,7 +241,7 @@ def _seed_update_request(session: Session, company: Company, project: Project, p
                          new_codes: int, requested_at) -> None:  # noqa: ANN001
     request = CostCodeUpdateRequest(
         company_id=company.id, project_id=project.id, requested_by_id=pm.id,
-        requested_at=requested_at, status="requested",
+        requested_at=requested_at, status=RequestStatus.REQUESTED,
     )
     session.add(request)
     have = {cost_code.code for cost_code in project.cost_codes}
@@ -248,7 +252,7 @@ def _seed_update_request(session: Session, company: Company, project: Project, p
             project_id=project.id, standard_cost_code_id=standard.id, code=standard.code,
             description=standard.description, division=standard.division, origin="company",
         )
-        assignment = CostTypeAssignment(cost_type=types[number % 2], erp_state="requested")
+        assignment = CostTypeAssignment(cost_type=types[number % 2], erp_state=AssignmentErpState.REQUESTED)
         cost_code.assignments.append(assignment)
         session.add(cost_code)
         pairs.append((cost_code, assignment, "new_code"))
@@ -256,7 +260,7 @@ def _seed_update_request(session: Session, company: Company, project: Project, p
     existing = project.cost_codes[0]
     has = {assignment.cost_type_id for assignment in existing.assignments}
     other = next(cost_type for cost_type in reversed(types) if cost_type.id not in has)
-    gained = CostTypeAssignment(cost_type=other, erp_state="requested")
+    gained = CostTypeAssignment(cost_type=other, erp_state=AssignmentErpState.REQUESTED)
     existing.assignments.append(gained)
     pairs.append((existing, gained, "new_cost_type"))
     session.flush()
@@ -264,7 +268,7 @@ def _seed_update_request(session: Session, company: Company, project: Project, p
         session.add(UpdateRequestLine(
             request_id=request.id, project_cost_code_id=cost_code.id, assignment_id=assignment.id,
             code=cost_code.code, description=cost_code.description, division=cost_code.division,
-            cost_type_code=assignment.cost_type.code, change=change, export_state="pending",
+            cost_type_code=assignment.cost_type.code, change=change, export_state=LineExportState.PENDING,
         ))
 
 

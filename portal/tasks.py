@@ -60,8 +60,7 @@ def start_consumer(workers: int = 2):
     return consumer
 
 
-
-# --- Refresh Cost Codes tasks (refresh issue) ---
+# --- Refresh Cost Codes ---
 
 
 @huey.task()
@@ -93,8 +92,7 @@ def fail_stalled_refreshes_task() -> None:
         fail_stalled_refreshes(db.session)
 
 
-# --- Data sync tasks (sync issue) ---
-from huey import crontab  # noqa: E402
+# --- The data sync with the ERP ---
 
 
 @contextmanager

@@ -33,7 +33,7 @@ def _build_seeded(url: str, tmp: Path) -> None:
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url, **side_paths(tmp))
     with app.app_context():
         db.create_all()
-        seed_demo(db.session)
+        seed_demo(db.session, password_hash_method=app.config["PASSWORD_HASH_METHOD"])
         db.session.remove()
         db.engine.dispose()
 

@@ -1,9 +1,9 @@
-"""portal.bulk: statements for thousands of rows store exactly what the ORM would."""
+"""portal.db.bulk: statements for thousands of rows store exactly what the ORM would."""
 from datetime import datetime
 
 from sqlalchemy import select, text
 
-from portal.bulk import IDS_PER_STATEMENT, update_rows
+from portal.db.bulk import IDS_PER_STATEMENT, update_rows
 from portal.extensions import db
 from portal.models import UpdateRequestLine
 from portal.services import transaction

@@ -5,10 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import create_app
-from portal.auth.passwords import password_matches
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.models import AuditEvent, Company, Level, User
+from portal.passwords import password_matches
 from tests.helpers import side_paths
 
 

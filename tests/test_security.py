@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import stat
 
-from portal.config import instance_secret_key
+from portal.config import Config, instance_secret_key
+from portal.passwords import password_matches
 from tests.helpers import user_by_email
 
 
@@ -24,10 +25,19 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, auth):
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_passwords_are_hashed_with_scrypt_n_at_least_2_17(app):
-    method, _salt, _hash = user_by_email("viewer@ridgeline.test").password_hash.split("$")
+def test_passwords_are_hashed_with_scrypt_n_at_least_2_17(app, client, auth, monkeypatch):
+    # The portal's own setting, not the test configuration's cheap one.
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", Config.PASSWORD_HASH_METHOD)
+    auth.login_as("admin")
+    response = client.post_form("/company-admin/directory/new", {
+        "name": "Field Engineer", "email": "engineer@ridgeline.test", "password": "long-enough-1",
+        "erp_integrations_level": "0", "company_admin_level": "0",
+    })
+    assert response.status_code == 302
+    method, _salt, _hash = user_by_email("engineer@ridgeline.test").password_hash.split("$")
     name, n, r, p = method.split(":")
     assert name == "scrypt" and int(n) >= 2**17
+    assert password_matches(user_by_email("engineer@ridgeline.test").password_hash, "long-enough-1")
 
 
 def test_secret_key_is_generated_and_kept_private(tmp_path):

@@ -1,7 +1,6 @@
 """Permission checks for views. The server enforces them whatever the page shows.
 
 - `company_tool_required(tool, level)`: the user's level on a company tool is at least `level`.
-- `privilege_required("can_push_to_accounting")`: the user holds a directory privilege.
 - `project_tool_required(level)`: the user's level on the project's Admin tool is at least
   `level`; the view receives the loaded `project` instead of `project_id`. A project of another
   company is a 404, exactly as if it did not exist.
@@ -21,8 +20,7 @@ from werkzeug.exceptions import Forbidden
 
 from portal.extensions import db
 from portal.models import CompanyTool, Level, Project
-
-PRIVILEGES = {"can_push_to_accounting": "Can Push to Accounting"}
+from portal.services.project_access import can_see_project
 
 
 def deny(message: str) -> None:
@@ -45,34 +43,11 @@ def company_tool_required(tool: CompanyTool, level: Level) -> Callable:
     return decorator
 
 
-def privilege_required(privilege: str) -> Callable:
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        @login_required
-        def wrapped(*args: Any, **kwargs: Any):
-            if not getattr(current_user, privilege):
-                deny(f"You need the {PRIVILEGES[privilege]} privilege.")
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
 def company_project_or_404(project_id: int) -> Project:
     project = db.session.get(Project, project_id)
     if project is None or project.company_id != current_user.company_id:
         abort(404)
     return project
-
-
-def can_see_project(project: Project) -> bool:
-    """Company-wide tool users see every project; others only those they have a level on."""
-    return (
-        current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.READ_ONLY
-        or current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY
-        or current_user.project_level(project.id) >= Level.READ_ONLY
-    )
 
 
 def project_tool_required(level: Level) -> Callable:
@@ -83,7 +58,7 @@ def project_tool_required(level: Level) -> Callable:
             project = company_project_or_404(project_id)
             if level > Level.NONE and current_user.project_level(project.id) < level:
                 deny(f"You need {level.label} on this project's Admin tool.")
-            if level == Level.NONE and not can_see_project(project):
+            if level == Level.NONE and not can_see_project(current_user, project):
                 deny("You do not have access to this project.")
             return view(*args, project=project, **kwargs)
 

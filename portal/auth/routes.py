@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from portal.auth import bp
 from portal.auth.forms import EmptyForm, LoginForm
-from portal.auth.passwords import password_matches
 from portal.extensions import db, limiter
 from portal.models import CompanyTool, Level, User
+from portal.passwords import password_matches
 from portal.services.audit import record_event
 
 # Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.

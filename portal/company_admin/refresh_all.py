@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal.auth.permissions import company_tool_required, deny
 from portal.company_admin import bp
 from portal.extensions import db
-from portal.models import CompanyTool, Level, Project
+from portal.models import CompanyTool, JobStatus, Level, Project
 from portal.services import NotFound, PermissionDenied
 from portal.services.refresh import (
     active_batch_id,
@@ -63,7 +63,7 @@ def start_refresh_all():
     except PermissionDenied as error:
         deny(str(error))
     for job in batch.jobs:
-        if job.status == "queued":
+        if job.status == JobStatus.QUEUED:
             enqueue_refresh(job.id)
     if not is_htmx():
         return redirect(url_for("company_admin.refresh_all"))

@@ -107,6 +107,7 @@ def add_user():
                 erp_integrations_level=Level(form.erp_integrations_level.data),
                 company_admin_level=Level(form.company_admin_level.data),
                 min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+                password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
             )
         except ServiceError as error:
             form.form_errors.append(str(error))

@@ -76,6 +76,9 @@ class CommitmentResult:
 
 
 class ErpConnector(Protocol):
+    """What the sync asks of an ERP. Connectors subclass it, which gives them the defaults of
+    the optional hooks at the end (a connector overrides them where it can do better)."""
+
     def fetch_cost_types(self) -> list[ErpCostType]: ...
 
     def fetch_standard_cost_codes(self) -> list[ErpCostCode]:
@@ -93,36 +96,43 @@ class ErpConnector(Protocol):
         """One result per line, in order. A bad line fails alone; the rest go on."""
         ...
 
-    # A connector may also offer `export_job_cost_codes(lines_by_job) -> {job: results}`, the
-    # same for several jobs at once (one ERP transaction); `export_jobs` below uses it if so.
-
     def export_commitment(
         self, job_number: str, commitment: CommitmentExport
     ) -> CommitmentResult: ...
+
+    # -- optional hooks, with their defaults ---------------------------------------------------
+
+    # Rows of the last cost code list read that could not even be split into columns, one
+    # message each: the sync lists them with the invalid codes. Only a file connector has any.
+    last_file_errors: Sequence[str] = ()
+
+    def export_job_cost_codes(
+        self, lines_by_job: Mapping[str, Sequence[ExportLine]]
+    ) -> Mapping[str, list[LineResult] | ErpError]:
+        """Several jobs' lines: each job's results, or the ErpError that kept its lines out.
+
+        By default one call per job, so one job the ERP cannot take does not hold back the others.
+        A connector that can take every job in one ERP transaction overrides this; an ErpError it
+        raises then stands for every job of the call.
+        """
+        answers: dict[str, list[LineResult] | ErpError] = {}
+        for job_number, lines in lines_by_job.items():
+            try:
+                answers[job_number] = self.export_cost_code_lines(job_number, list(lines))
+            except ErpError as error:
+                answers[job_number] = error
+        return answers
 
 
 def export_jobs(
     connector: ErpConnector, lines_by_job: Mapping[str, Sequence[ExportLine]]
 ) -> dict[str, list[LineResult] | ErpError]:
-    """Each job's results, or the ErpError that kept its lines from the ERP.
-
-    One call for every job where the connector can (an ErpError then stands for every job of
-    the call: the ERP as a whole could not be used); else one call per job, so one job the ERP
-    cannot take does not hold back the others.
-    """
-    export_many = getattr(connector, "export_job_cost_codes", None)
-    if export_many is not None:
-        try:
-            return dict(export_many(lines_by_job))
-        except ErpError as error:
-            return dict.fromkeys(lines_by_job, error)
-    answers: dict[str, list[LineResult] | ErpError] = {}
-    for job_number, lines in lines_by_job.items():
-        try:
-            answers[job_number] = connector.export_cost_code_lines(job_number, list(lines))
-        except ErpError as error:
-            answers[job_number] = error
-    return answers
+    """Each job's results, or the ErpError that kept its lines from the ERP (an ErpError raised
+    by the call as a whole stands for every job: the ERP could not be used)."""
+    try:
+        return dict(connector.export_job_cost_codes(lines_by_job))
+    except ErpError as error:
+        return dict.fromkeys(lines_by_job, error)
 
 
 def export_line_validator(erp_system: str) -> Callable[[ExportLine], ExportLine]:

@@ -13,12 +13,13 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal.bulk import IDS_PER_STATEMENT, insert_rows, slices
+from portal.db.bulk import IDS_PER_STATEMENT, insert_rows, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
     CommitmentExport,
     CommitmentResult,
+    ErpConnector,
     ErpCostCode,
     ErpCostType,
     ErpError,
@@ -274,8 +275,8 @@ class ReferenceErp:
             return [(code, description, types.get(code, [])) for code, description in codes]
 
 
-class ReferenceErpConnector:
-    """The reference ERP as one company's connector (implements ErpConnector)."""
+class ReferenceErpConnector(ErpConnector):
+    """The reference ERP as one company's connector."""
 
     def __init__(self, erp: ReferenceErp, key: str):
         self.erp = erp

@@ -19,6 +19,7 @@ from portal.erp.base import (
     FORMAT_ERRORS,
     CommitmentExport,
     CommitmentResult,
+    ErpConnector,
     ErpCostCode,
     ErpCostType,
     ErpError,
@@ -216,8 +217,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-class Sage100FileConnector:
-    """Sage 100 Contractor through files (implements ErpConnector).
+class Sage100FileConnector(ErpConnector):
+    """Sage 100 Contractor through files.
 
     Use one connector per sync run: all its exports go to one import file. A JSON ledger in the
     outbox remembers every line written, so a repeated export writes nothing twice.

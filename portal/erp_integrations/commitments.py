@@ -11,7 +11,7 @@ from portal.erp_integrations import bp
 from portal.erp_integrations.forms import ExportCommitmentForm
 from portal.erp_integrations.routes import INCOMPLETE_FORM, search_text, service_error_response
 from portal.extensions import db
-from portal.models import Commitment, CompanyTool, Level, Project
+from portal.models import Commitment, CommitmentStatus, CompanyTool, Level, Project
 from portal.services import NotFound, ServiceError
 from portal.services.commitments import (
     export_commitment_request,
@@ -21,7 +21,7 @@ from portal.services.commitments import (
 )
 from portal.web import error_response, is_htmx, paginate, render_page_or_partial
 
-LISTED = ("ready", "export_requested", "failed")
+LISTED = (CommitmentStatus.READY, CommitmentStatus.EXPORT_REQUESTED, CommitmentStatus.FAILED)
 
 
 def _commitments_context(search: str) -> dict:

@@ -10,7 +10,15 @@ from functools import cache
 from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, union
 from sqlalchemy.orm import aliased
 
-from portal.models import CostCodeUpdateRequest, ErpJob, Project, UpdateRequestLine, User
+from portal.models import (
+    OPEN_REQUEST_STATES,
+    CostCodeUpdateRequest,
+    ErpJob,
+    Project,
+    RequestStatus,
+    UpdateRequestLine,
+    User,
+)
 
 JOB_FILTERS = [
     ("ready_to_import", "Ready to Import"),
@@ -22,8 +30,6 @@ JOB_FILTERS = [
 ]
 FILTER_KEYS = {key for key, _ in JOB_FILTERS}
 DEFAULT_FILTER = "ready_to_update"
-# Requests still to be dealt with: a project with one of these is not "Synced".
-OPEN_REQUEST_STATES = ("requested", "approved", "failed")
 
 
 def _link_error(project=Project):
@@ -54,7 +60,7 @@ def _failed_project_ids(company_id: int):
         .join(project, project.id == CostCodeUpdateRequest.project_id)
         .where(
             CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == "failed",
+            CostCodeUpdateRequest.status == RequestStatus.FAILED,
             project.company_id == company_id,
         )
     )
@@ -66,7 +72,10 @@ def _latest_failed_request_join():
     # One row per project: its latest failed request (if any) gives the message shown.
     latest = (
         select(func.max(CostCodeUpdateRequest.id))
-        .where(CostCodeUpdateRequest.project_id == Project.id, CostCodeUpdateRequest.status == "failed")
+        .where(
+            CostCodeUpdateRequest.project_id == Project.id,
+            CostCodeUpdateRequest.status == RequestStatus.FAILED,
+        )
         .correlate(Project)
         .scalar_subquery()
     )
@@ -88,7 +97,7 @@ def _where(filter_key: str, company_id: int) -> list:
     if filter_key == "ready_to_update":
         return [
             CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == "requested",
+            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
         ]
     if filter_key == "ready_to_export":
         return [

@@ -21,7 +21,7 @@ from portal.erp_integrations.jobs import (
 )
 from portal.erp_integrations.window import requested_line_rows
 from portal.extensions import db
-from portal.models import CompanyTool, CostCodeUpdateRequest, Level
+from portal.models import CompanyTool, CostCodeUpdateRequest, Level, RequestStatus
 from portal.services import NotFound, PermissionDenied, ServiceError
 from portal.services.approvals import (
     AlreadyDecided,
@@ -190,7 +190,7 @@ def _waiting_request_or_refusal(request_id: int) -> CostCodeUpdateRequest:
 def reject_dialog(request_id: int):
     """Reject asks for a reason: a small dialog (or a page without htmx)."""
     update_request = _waiting_request_or_refusal(request_id)
-    if update_request.status != "requested":
+    if update_request.status != RequestStatus.REQUESTED:
         return service_error_response(AlreadyDecided(decided_message(update_request)))
     context = _reject_context(update_request, RejectForm(), None)
     if is_htmx():

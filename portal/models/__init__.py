@@ -1,15 +1,32 @@
 """Models split by aggregate; importing this package registers every table with the metadata."""
 from portal.models.audit import AuditEvent
-from portal.models.background import RefreshJob, SyncRun
+from portal.models.background import ACTIVE_JOB_STATES, JobStatus, RefreshJob, SyncRun
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
-from portal.models.erp_job import Commitment, ErpJob
+from portal.models.erp_job import Commitment, CommitmentStatus, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
-from portal.models.project import CostTypeAssignment, Project, ProjectCostCode
-from portal.models.update_request import CostCodeUpdateRequest, UpdateRequestLine
+from portal.models.project import AssignmentErpState, CostTypeAssignment, Project, ProjectCostCode
+from portal.models.update_request import (
+    OPEN_REQUEST_STATES,
+    REQUEST_STATES,
+    TO_EXPORT_REQUEST_STATES,
+    CostCodeUpdateRequest,
+    LineExportState,
+    RequestStatus,
+    UpdateRequestLine,
+)
 from portal.models.user import ProjectPermission, User
 
 __all__ = [
+    "ACTIVE_JOB_STATES",
     "ERP_SYSTEMS",
+    "OPEN_REQUEST_STATES",
+    "REQUEST_STATES",
+    "TO_EXPORT_REQUEST_STATES",
+    "AssignmentErpState",
+    "CommitmentStatus",
+    "JobStatus",
+    "LineExportState",
+    "RequestStatus",
     "SYNC_SCHEDULES",
     "AuditEvent",
     "Commitment",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, text
@@ -11,6 +12,21 @@ from portal.extensions import db
 from portal.models.levels import utcnow
 from portal.models.project import Project
 from portal.models.user import User
+
+
+class JobStatus(StrEnum):
+    """A background job's (refresh job's, sync run's) state: queued -> running -> succeeded |
+    failed; a sync run whose steps had failures ends partial."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+
+# Queued or running: a second one of the same project (refresh) or company (sync) must wait.
+ACTIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 class RefreshJob(db.Model):
@@ -23,8 +39,8 @@ class RefreshJob(db.Model):
             "uq_one_active_refresh_per_project",
             "project_id",
             unique=True,
-            sqlite_where=text("status IN ('queued', 'running')"),
-            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text(f"status IN ('{JobStatus.QUEUED}', '{JobStatus.RUNNING}')"),
+            postgresql_where=text(f"status IN ('{JobStatus.QUEUED}', '{JobStatus.RUNNING}')"),
         ),
     )
 
@@ -33,7 +49,7 @@ class RefreshJob(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     batch_id: Mapped[str | None] = mapped_column(String(36), index=True)  # Refresh all projects
-    status: Mapped[str] = mapped_column(String(10), default="queued")
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.QUEUED)
     progress_done: Mapped[int] = mapped_column(default=0)
     progress_total: Mapped[int] = mapped_column(default=0)
     added: Mapped[int] = mapped_column(default=0)
@@ -52,7 +68,7 @@ class RefreshJob(db.Model):
 
     @property
     def finished(self) -> bool:
-        return self.status in {"succeeded", "failed"}
+        return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
 
 
 class SyncRun(db.Model):
@@ -65,8 +81,8 @@ class SyncRun(db.Model):
             "uq_one_running_sync_per_company",
             "company_id",
             unique=True,
-            sqlite_where=text("status = 'running'"),
-            postgresql_where=text("status = 'running'"),
+            sqlite_where=text(f"status = '{JobStatus.RUNNING}'"),
+            postgresql_where=text(f"status = '{JobStatus.RUNNING}'"),
         ),
     )
 
@@ -75,7 +91,7 @@ class SyncRun(db.Model):
     run_number: Mapped[int] = mapped_column(default=1)
     trigger: Mapped[str] = mapped_column(String(10), default="schedule")  # schedule | manual
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(10), default="running")  # running|succeeded|partial|failed
+    status: Mapped[str] = mapped_column(String(10), default=JobStatus.RUNNING)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.levels import utcnow
 from portal.models.project import Project
+
+
+class CommitmentStatus(StrEnum):
+    """ready (to export) -> export_requested -> exported | failed; a failed one may be asked again."""
+
+    READY = "ready"
+    EXPORT_REQUESTED = "export_requested"
+    EXPORTED = "exported"
+    FAILED = "failed"
 
 
 class ErpJob(db.Model):
@@ -45,8 +55,7 @@ class Commitment(db.Model):
     number: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     amount_cents: Mapped[int] = mapped_column(default=0)
-    # ready (to export) -> export_requested -> exported | failed
-    status: Mapped[str] = mapped_column(String(18), default="ready")
+    status: Mapped[str] = mapped_column(String(18), default=CommitmentStatus.READY)
     export_requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     export_requested_at: Mapped[datetime | None]
     exported_at: Mapped[datetime | None]

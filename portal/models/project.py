@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,6 +18,18 @@ ERP_LINK_STATES = {
     "rejected": "Rejected",
     "linked": "Linked",
 }
+
+
+class AssignmentErpState(StrEnum):
+    """A cost type assignment on its way to the ERP job: new (only in the portal) -> requested
+    (in a waiting update request) -> approved -> exported."""
+
+    NEW = "new"
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+
+
 # A project whose link to the ERP job has an error message (the Failed to Export filter).
 LINK_ERROR_CONDITION = "erp_link_message IS NOT NULL AND erp_link_message != ''"
 
@@ -105,7 +118,7 @@ class CostTypeAssignment(db.Model):
     project_cost_code_id: Mapped[int] = mapped_column(ForeignKey("project_cost_codes.id"))
     cost_type_id: Mapped[int] = mapped_column(ForeignKey("cost_types.id"))
     # new (not sent yet) -> requested (in an open request) -> approved -> exported
-    erp_state: Mapped[str] = mapped_column(String(12), default="new")
+    erp_state: Mapped[str] = mapped_column(String(12), default=AssignmentErpState.NEW)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     cost_code: Mapped[ProjectCostCode] = relationship(back_populates="assignments")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,13 +12,38 @@ from portal.models.levels import utcnow
 from portal.models.project import Project
 from portal.models.user import User
 
+
+class RequestStatus(StrEnum):
+    """Where a cost code update request stands: requested -> approved -> exported | failed, or
+    requested -> rejected. A failed request is exported again by the next sync."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    EXPORTED = "exported"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
 REQUEST_STATES = {
-    "requested": "Waiting for approval",
-    "approved": "Approved: waits for the next sync",
-    "exported": "Exported",
-    "rejected": "Rejected",
-    "failed": "Failed to export",
+    RequestStatus.REQUESTED: "Waiting for approval",
+    RequestStatus.APPROVED: "Approved: waits for the next sync",
+    RequestStatus.EXPORTED: "Exported",
+    RequestStatus.REJECTED: "Rejected",
+    RequestStatus.FAILED: "Failed to export",
 }
+# Open requests: their codes are not in the ERP yet. A project with one is not Synced, and a
+# sync exports its contracts and change orders only after them.
+OPEN_REQUEST_STATES = (RequestStatus.REQUESTED, RequestStatus.APPROVED, RequestStatus.FAILED)
+# The export outbox: approved requests, and failed ones (retried).
+TO_EXPORT_REQUEST_STATES = (RequestStatus.APPROVED, RequestStatus.FAILED)
+
+
+class LineExportState(StrEnum):
+    """A request line's export: each line keeps its own, so a crash mid-export loses nothing."""
+
+    PENDING = "pending"
+    EXPORTED = "exported"
+    FAILED = "failed"
 
 
 class CostCodeUpdateRequest(db.Model):
@@ -28,8 +54,8 @@ class CostCodeUpdateRequest(db.Model):
             "uq_one_open_request_per_project",
             "project_id",
             unique=True,
-            sqlite_where=text("status = 'requested'"),
-            postgresql_where=text("status = 'requested'"),
+            sqlite_where=text(f"status = '{RequestStatus.REQUESTED}'"),
+            postgresql_where=text(f"status = '{RequestStatus.REQUESTED}'"),
         ),
         # The company's requests in one state, in the order Ready to Update lists them: the page
         # of 50 is read from the index in order, not sorted from every waiting request.
@@ -45,7 +71,7 @@ class CostCodeUpdateRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
-    status: Mapped[str] = mapped_column(String(12), default="requested")
+    status: Mapped[str] = mapped_column(String(12), default=RequestStatus.REQUESTED)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -87,7 +113,7 @@ class UpdateRequestLine(db.Model):
     cost_type_code: Mapped[str] = mapped_column(String(3))
     # new_code: the code is new to the ERP job; new_cost_type: the code only gains a cost type
     change: Mapped[str] = mapped_column(String(14), default="new_code")
-    export_state: Mapped[str] = mapped_column(String(10), default="pending")  # pending|exported|failed
+    export_state: Mapped[str] = mapped_column(String(10), default=LineExportState.PENDING)
     export_outcome: Mapped[str | None] = mapped_column(String(20))
     export_message: Mapped[str | None] = mapped_column(String(500))
     exported_at: Mapped[datetime | None]

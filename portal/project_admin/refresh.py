@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from portal.auth.permissions import deny, project_tool_required
 from portal.extensions import db
-from portal.models import Level, Project
+from portal.models import JobStatus, Level, Project
 from portal.project_admin import bp
 from portal.services import PermissionDenied
 from portal.services.refresh import (
@@ -40,7 +40,7 @@ def refresh_cost_codes(project):
         job = start_project_refresh(db.session, project, current_user)
     except PermissionDenied as error:
         deny(str(error))
-    if job.status == "queued":
+    if job.status == JobStatus.QUEUED:
         enqueue_refresh(job.id)  # a duplicate for the same job is harmless: one worker claims it
     if not is_htmx():
         return redirect(url_for("project_admin.cost_codes", project_id=project.id))

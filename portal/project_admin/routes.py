@@ -8,34 +8,17 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.permissions import project_tool_required
 from portal.erp.formats import in_code_order
-from portal.models import CompanyTool, Level, Project, ProjectCostCode, ProjectPermission
+from portal.models import Level, Project, ProjectCostCode
 from portal.project_admin import bp
+from portal.services.project_access import visible_projects_query
 from portal.web import paginate, render_page_or_partial
-
-
-def visible_projects_query():
-    query = select(Project).where(Project.company_id == current_user.company_id)
-    company_wide = (
-        current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.READ_ONLY
-        or current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY
-    )
-    if not company_wide:
-        query = query.where(
-            Project.id.in_(
-                select(ProjectPermission.project_id).where(
-                    ProjectPermission.user_id == current_user.id,
-                    ProjectPermission.admin_level >= Level.READ_ONLY,
-                )
-            )
-        )
-    return query
 
 
 @bp.route("/")
 @login_required
 def projects():
     search = request.args.get("q", "").strip()[:100]
-    query = visible_projects_query()
+    query = visible_projects_query(current_user)
     if search:
         pattern = f"%{search}%"
         query = query.where(or_(Project.number.ilike(pattern), Project.name.ilike(pattern)))

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.database import begin_writing
+from portal.db.engine import begin_writing
 
 
 class ServiceError(Exception):
@@ -34,3 +36,23 @@ def transaction(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
+
+Row = TypeVar("Row")
+
+
+def lock_company_row(session: Session, model: type[Row], row_id: int, *, company_id: int,
+                     not_found: str) -> Row:
+    """The row `row_id` of `model`, locked for the rest of the transaction and read afresh; a row
+    of another company is NotFound(not_found), exactly as one that does not exist.
+
+    FOR UPDATE makes concurrent changes of the row queue on it in PostgreSQL; SQLite already
+    holds the database's write lock since BEGIN IMMEDIATE. populate_existing re-reads a row the
+    session may have loaded before the lock.
+    """
+    row = session.scalar(
+        select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if row is None or row.company_id != company_id:
+        raise NotFound(not_found)
+    return row

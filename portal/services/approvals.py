@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.erp.formats import in_code_order
 from portal.models import (
+    AssignmentErpState,
     Company,
     CompanyTool,
     CostCodeUpdateRequest,
@@ -20,11 +21,12 @@ from portal.models import (
     CostTypeAssignment,
     Level,
     ProjectCostCode,
+    RequestStatus,
     UpdateRequestLine,
     User,
     utcnow,
 )
-from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 
 REASON_MAX_LENGTH = 500
@@ -77,7 +79,7 @@ def own_request_refusal(user: User, request: CostCodeUpdateRequest) -> str | Non
 
 
 def decided_message(request: CostCodeUpdateRequest) -> str:
-    if request.status == "rejected":
+    if request.status == RequestStatus.REJECTED:
         name = request.rejected_by.name if request.rejected_by else "someone"
         return f"Already rejected by {name} at {when(request.rejected_at)}: {request.rejection_reason}"
     if request.approved_by is not None:
@@ -98,25 +100,21 @@ def get_request(session: Session, request_id: int, *, company_id: int) -> CostCo
 
 
 def _lock_request(session: Session, request_id: int, company_id: int) -> CostCodeUpdateRequest:
-    # FOR UPDATE makes concurrent approvals queue on the row in PostgreSQL; SQLite already holds
-    # the database's write lock since BEGIN IMMEDIATE. populate_existing re-reads a request the
-    # session may have loaded before the lock.
-    request = session.scalar(
-        select(CostCodeUpdateRequest)
-        .where(CostCodeUpdateRequest.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    # Concurrent approvals of one request queue on its row.
+    return lock_company_row(
+        session, CostCodeUpdateRequest, request_id, company_id=company_id,
+        not_found="That cost code update request does not exist, or it is not part of your company.",
     )
-    if request is None or request.company_id != company_id:
-        raise NotFound("That cost code update request does not exist, or it is not part of your company.")
-    return request
 
 
 def _claim(session: Session, request: CostCodeUpdateRequest, **values) -> None:
     """Move the request out of "requested"; exactly one of any number of concurrent callers wins."""
     result = session.execute(
         update(CostCodeUpdateRequest)
-        .where(CostCodeUpdateRequest.id == request.id, CostCodeUpdateRequest.status == "requested")
+        .where(
+            CostCodeUpdateRequest.id == request.id,
+            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -130,7 +128,7 @@ def _check(approver: User, request: CostCodeUpdateRequest) -> None:
     refusal = approval_refusal(approver, request)
     if refusal:
         raise PermissionDenied(refusal + ".")
-    if request.status != "requested":
+    if request.status != RequestStatus.REQUESTED:
         raise AlreadyDecided(decided_message(request))
 
 
@@ -157,7 +155,10 @@ def approve_requested_updates(
         request = _lock_request(session, request_id, company_id)
         _check(approver, request)
         _check_seen_lines(request, seen_lines)
-        _claim(session, request, status="approved", approved_by_id=approver.id, approved_at=utcnow())
+        _claim(
+            session, request, status=RequestStatus.APPROVED, approved_by_id=approver.id,
+            approved_at=utcnow(),
+        )
         _tie_assignments(session, request)
         record_event(
             session, company_id=company_id, actor=approver, action="cost_code_update.approve",
@@ -199,8 +200,9 @@ def _tie_assignments(session: Session, request: CostCodeUpdateRequest) -> None:
             cost_code.assignments.append(assignment)
             session.flush()
             line.assignment_id = assignment.id
-        if assignment is not None and assignment.erp_state in {"new", "requested"}:
-            assignment.erp_state = "approved"
+        not_yet_approved = {AssignmentErpState.NEW, AssignmentErpState.REQUESTED}
+        if assignment is not None and assignment.erp_state in not_yet_approved:
+            assignment.erp_state = AssignmentErpState.APPROVED
 
 
 def reject_requested_updates(
@@ -223,7 +225,7 @@ def reject_requested_updates(
         request = _lock_request(session, request_id, company_id)
         _check(approver, request)
         _claim(
-            session, request, status="rejected", rejected_by_id=approver.id, rejected_at=utcnow(),
+            session, request, status=RequestStatus.REJECTED, rejected_by_id=approver.id, rejected_at=utcnow(),
             rejection_reason=reason,
         )
         assignment_ids = [line.assignment_id for line in request.lines if line.assignment_id]
@@ -232,9 +234,9 @@ def reject_requested_updates(
                 update(CostTypeAssignment)
                 .where(
                     CostTypeAssignment.id.in_(assignment_ids),
-                    CostTypeAssignment.erp_state == "requested",
+                    CostTypeAssignment.erp_state == AssignmentErpState.REQUESTED,
                 )
-                .values(erp_state="new")
+                .values(erp_state=AssignmentErpState.NEW)
                 .execution_options(synchronize_session=False)
             )
         record_event(
@@ -252,7 +254,7 @@ def waiting_request_count(session: Session, company_id: int) -> int:
         .select_from(CostCodeUpdateRequest)
         .where(
             CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == "requested",
+            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
         )
     ) or 0
 
@@ -277,7 +279,7 @@ def requested_update_lines(session: Session, request_id: int) -> list[RequestedL
         select(CostTypeAssignment.project_cost_code_id, CostType.code)
         .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
         .where(
-            CostTypeAssignment.erp_state == "exported",
+            CostTypeAssignment.erp_state == AssignmentErpState.EXPORTED,
             CostTypeAssignment.project_cost_code_id.in_(
                 select(UpdateRequestLine.project_cost_code_id).where(
                     UpdateRequestLine.request_id == request_id

@@ -9,14 +9,24 @@ from __future__ import annotations
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from portal.models import Commitment, CompanyTool, CostCodeUpdateRequest, Level, User, utcnow
-from portal.services import NotFound, PermissionDenied, ServiceError, transaction
+from portal.models import (
+    Commitment,
+    CommitmentStatus,
+    CompanyTool,
+    CostCodeUpdateRequest,
+    Level,
+    RequestStatus,
+    User,
+    utcnow,
+)
+from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 
 COST_CODES_FIRST = (
     "Update the project's cost codes first: its cost code update is waiting for approval."
 )
-EXPORTABLE = {"ready", "failed"}
+COMMITMENT_NOT_FOUND = "That contract or change order does not exist, or it is not part of your company."
+EXPORTABLE = {CommitmentStatus.READY, CommitmentStatus.FAILED}
 
 
 def export_refusal(user: User) -> str | None:
@@ -26,17 +36,19 @@ def export_refusal(user: User) -> str | None:
 
 
 def update_waiting(project_id: int):
-    """SQL condition: the project has a cost code update waiting for approval."""
+    """SQL condition: the project has a cost code update waiting for approval (DESIGN rule 5:
+    only a waiting one stops an export request; in a sync run, contracts also wait for approved
+    updates not exported yet, OPEN_REQUEST_STATES)."""
     return exists().where(
         CostCodeUpdateRequest.project_id == project_id,
-        CostCodeUpdateRequest.status == "requested",
+        CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
     )
 
 
 def get_commitment(session: Session, commitment_id: int, *, company_id: int) -> Commitment:
     commitment = session.get(Commitment, commitment_id)
     if commitment is None or commitment.company_id != company_id:
-        raise NotFound("That contract or change order does not exist, or it is not part of your company.")
+        raise NotFound(COMMITMENT_NOT_FOUND)
     return commitment
 
 
@@ -45,26 +57,22 @@ def export_commitment_request(
 ) -> Commitment:
     """Queue a contract or change order for export at the next data sync."""
     with transaction(session):
-        commitment = session.scalar(
-            select(Commitment)
-            .where(Commitment.id == commitment_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+        commitment = lock_company_row(
+            session, Commitment, commitment_id, company_id=company_id, not_found=COMMITMENT_NOT_FOUND
         )
-        if commitment is None or commitment.company_id != company_id:
-            raise NotFound(
-                "That contract or change order does not exist, or it is not part of your company."
-            )
         refusal = export_refusal(actor)
         if refusal:
             raise PermissionDenied(refusal + ".")
         label = f"{commitment.kind_label} {commitment.number}"
         if commitment.status not in EXPORTABLE:
-            state = "already exported" if commitment.status == "exported" else "already queued for export"
+            state = (
+                "already exported" if commitment.status == CommitmentStatus.EXPORTED
+                else "already queued for export"
+            )
             raise ServiceError(f"{label} of {commitment.project.label} is {state}.")
         if session.scalar(select(update_waiting(commitment.project_id))):
             raise ServiceError(COST_CODES_FIRST)
-        commitment.status = "export_requested"
+        commitment.status = CommitmentStatus.EXPORT_REQUESTED
         commitment.export_requested_by_id = actor.id
         commitment.export_requested_at = utcnow()
         commitment.export_error = None

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import hash_password
 from portal.models import (
     ERP_SYSTEMS,
     Company,
@@ -17,6 +16,7 @@ from portal.models import (
     ProjectPermission,
     User,
 )
+from portal.passwords import hash_password
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
 
@@ -47,12 +47,17 @@ def create_user(
     email: str,
     name: str,
     password: str,
+    password_hash_method: str | None = None,
     min_password_length: int = 8,
     erp_integrations_level: Level = Level.NONE,
     company_admin_level: Level = Level.NONE,
     can_push_to_accounting: bool = False,
     password_hash: str | None = None,
 ) -> User:
+    """A user with `password` hashed by `password_hash_method` (the app's PASSWORD_HASH_METHOD),
+    or with a `password_hash` made beforehand (the demo accounts share one)."""
+    if password_hash is None and password_hash_method is None:
+        raise TypeError("create_user needs password_hash_method to hash the password with.")
     email = email.strip().lower()
     if not EMAIL_PATTERN.match(email):
         raise ServiceError(f'"{email}" is not an e-mail address.')
@@ -67,7 +72,7 @@ def create_user(
             company_id=company.id,
             email=email,
             name=name.strip(),
-            password_hash=password_hash or hash_password(password),
+            password_hash=password_hash or hash_password(password, password_hash_method),
             erp_integrations_level=erp_integrations_level,
             company_admin_level=company_admin_level,
             can_push_to_accounting=can_push_to_accounting,
@@ -133,6 +138,7 @@ def add_user(
     email: str,
     name: str,
     password: str,
+    password_hash_method: str,
     erp_integrations_level: Level = Level.NONE,
     company_admin_level: Level = Level.NONE,
     min_password_length: int = 8,
@@ -141,8 +147,8 @@ def add_user(
     _require_directory_admin(actor)
     return create_user(
         session, company=actor.company, actor=actor, email=email, name=name, password=password,
-        min_password_length=min_password_length, erp_integrations_level=erp_integrations_level,
-        company_admin_level=company_admin_level,
+        password_hash_method=password_hash_method, min_password_length=min_password_length,
+        erp_integrations_level=erp_integrations_level, company_admin_level=company_admin_level,
     )
 
 

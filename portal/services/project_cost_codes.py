@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from portal.erp.formats import code_order_key, in_code_order
 from portal.models import (
+    AssignmentErpState,
     CostCodeUpdateRequest,
     CostType,
     CostTypeAssignment,
     Project,
     ProjectCostCode,
+    RequestStatus,
     StandardCostCode,
     UpdateRequestLine,
     User,
@@ -27,7 +29,7 @@ from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
 
 # A code is known to the ERP job once one of its assignments was approved for export.
-SENT_TO_JOB_STATES = ("approved", "exported")
+SENT_TO_JOB_STATES = (AssignmentErpState.APPROVED, AssignmentErpState.EXPORTED)
 CONCURRENT_CHANGE = (
     "The project's cost codes were changed by someone else at the same moment. "
     "Reload the page and try again."
@@ -124,7 +126,7 @@ def add_company_codes_to_project(
                     description=standard.description, division=standard.division, origin="company",
                 )
                 cost_code.assignments.extend(
-                    CostTypeAssignment(cost_type=cost_types[cost_type_id], erp_state="new")
+                    CostTypeAssignment(cost_type=cost_types[cost_type_id], erp_state=AssignmentErpState.NEW)
                     for cost_type_id in sorted(selections[standard.id])
                 )
                 session.add(cost_code)
@@ -160,7 +162,7 @@ def add_cost_types_to_code(
     cost_types = _company_cost_types(session, project, set(cost_type_ids))
     assigned = {assignment.cost_type_id for assignment in cost_code.assignments}
     added = [
-        CostTypeAssignment(cost_type=cost_types[cost_type_id], erp_state="new")
+        CostTypeAssignment(cost_type=cost_types[cost_type_id], erp_state=AssignmentErpState.NEW)
         for cost_type_id in sorted(cost_type_ids)
         if cost_type_id not in assigned
     ]
@@ -191,13 +193,13 @@ def remove_unsent_cost_type(
     if assignment is None:
         return  # already gone: removing twice has one effect
     label = f"{assignment.cost_type.label} on {code_label(cost_code)}"
-    if assignment.erp_state != "new":
+    if assignment.erp_state != AssignmentErpState.NEW:
         raise ServiceError(f"{label} has been sent to the ERP and can no longer be removed.")
     with transaction(session):
         # Only while still "new": a Send to ERP running at the same moment wins.
         removed = session.execute(
             delete(CostTypeAssignment).where(
-                CostTypeAssignment.id == assignment.id, CostTypeAssignment.erp_state == "new"
+                CostTypeAssignment.id == assignment.id, CostTypeAssignment.erp_state == AssignmentErpState.NEW
             )
         ).rowcount
         if removed != 1:
@@ -215,7 +217,10 @@ def unsent_assignments(session: Session, project: Project) -> list[CostTypeAssig
         session.scalars(
             select(CostTypeAssignment)
             .join(ProjectCostCode)
-            .where(ProjectCostCode.project_id == project.id, CostTypeAssignment.erp_state == "new")
+            .where(
+                ProjectCostCode.project_id == project.id,
+                CostTypeAssignment.erp_state == AssignmentErpState.NEW,
+            )
             .options(
                 selectinload(CostTypeAssignment.cost_type),
                 selectinload(CostTypeAssignment.cost_code).selectinload(ProjectCostCode.assignments),
@@ -230,7 +235,10 @@ def unsent_count(session: Session, project: Project) -> int:
         select(func.count())
         .select_from(CostTypeAssignment)
         .join(ProjectCostCode)
-        .where(ProjectCostCode.project_id == project.id, CostTypeAssignment.erp_state == "new")
+        .where(
+            ProjectCostCode.project_id == project.id,
+            CostTypeAssignment.erp_state == AssignmentErpState.NEW,
+        )
     ) or 0
 
 
@@ -238,7 +246,7 @@ def open_update_request(session: Session, project: Project) -> CostCodeUpdateReq
     return session.scalar(
         select(CostCodeUpdateRequest).where(
             CostCodeUpdateRequest.project_id == project.id,
-            CostCodeUpdateRequest.status == "requested",
+            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
         )
     )
 
@@ -280,9 +288,9 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                     update(CostCodeUpdateRequest)
                     .where(
                         CostCodeUpdateRequest.id == request.id,
-                        CostCodeUpdateRequest.status == "requested",
+                        CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
                     )
-                    .values(status="requested")
+                    .values(status=RequestStatus.REQUESTED)
                 ).rowcount
                 if still_open != 1:
                     raise ServiceError(CONCURRENT_CHANGE)
@@ -302,9 +310,9 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                 update(CostTypeAssignment)
                 .where(
                     CostTypeAssignment.id.in_([assignment.id for assignment in pending]),
-                    CostTypeAssignment.erp_state == "new",
+                    CostTypeAssignment.erp_state == AssignmentErpState.NEW,
                 )
-                .values(erp_state="requested")
+                .values(erp_state=AssignmentErpState.REQUESTED)
                 .execution_options(synchronize_session="fetch")
             ).rowcount
             if moved != len(pending):

@@ -1,5 +1,5 @@
 """export_jobs: how the sync hands a batch of several jobs to a connector."""
-from portal.erp.base import ErpError, ExportLine, LineResult, export_jobs
+from portal.erp.base import ErpConnector, ErpError, ExportLine, LineResult, export_jobs
 
 LINES = {
     "1001": [ExportLine("2010", "Site Work", "1")],
@@ -7,8 +7,8 @@ LINES = {
 }
 
 
-class OneJobAtATime:
-    """A connector without export_job_cost_codes, whose job 1001 cannot be reached."""
+class OneJobAtATime(ErpConnector):
+    """A connector with the default export_job_cost_codes, whose job 1001 cannot be reached."""
 
     def __init__(self):
         self.jobs_asked: list[str] = []

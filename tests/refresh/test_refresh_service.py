@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import event, func, select
 
-import portal.services.refresh as refresh
+import portal.services.refresh.jobs as refresh_jobs
+import portal.services.refresh.run as refresh_run
+import portal.services.refresh.write as refresh_write
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -147,7 +149,7 @@ def test_rule_7_failed_refresh_leaves_the_project_as_it_was(app, monkeypatch):
     def broken(*args, **kwargs):  # fails after the new codes were inserted
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(refresh, "_set_flags", broken)
+    monkeypatch.setattr(refresh_write, "_set_flags", broken)
     job = run_refresh(project)
     after = {code: (row.description, row.not_in_company_list)
              for code, row in project_codes(project).items()}
@@ -170,14 +172,14 @@ def test_unique_index_returns_the_existing_job_to_the_loser_of_a_race(app, monke
     project = first_project()
     pm = user_by_email("pm@ridgeline.test")
     winner = start_project_refresh(db.session, project, pm)
-    real = refresh.active_refresh
+    real = refresh_jobs.active_refresh
     calls = []
 
     def not_seen_yet(session, project_id):  # the loser checked before the winner committed
         calls.append(project_id)
         return None if len(calls) == 1 else real(session, project_id)
 
-    monkeypatch.setattr(refresh, "active_refresh", not_seen_yet)
+    monkeypatch.setattr(refresh_jobs, "active_refresh", not_seen_yet)
     loser = start_project_refresh(db.session, project, pm)
     assert loser.id == winner.id
     assert len(jobs_of(project)) == 1
@@ -228,14 +230,14 @@ def test_fresh_heartbeat_is_not_stalled(app):
 def test_worker_taken_for_stalled_mid_refresh_changes_nothing(app, monkeypatch):
     project = first_project()
     before = set(project_codes(project))
-    real = refresh._report_progress
+    real = refresh_run.report_progress
 
     def stalled_meanwhile(session, job_id, **values):
         # Another worker's check found no heartbeat and marked the job failed.
         fail_stalled_refreshes(session, utcnow() + timedelta(minutes=5))
         real(session, job_id, **values)
 
-    monkeypatch.setattr(refresh, "_report_progress", stalled_meanwhile)
+    monkeypatch.setattr(refresh_run, "report_progress", stalled_meanwhile)
     job = run_refresh(project)
     assert job.status == "failed" and job.error == STALLED_MESSAGE
     assert set(project_codes(project)) == before
@@ -263,18 +265,18 @@ def test_project_is_out_of_date_when_the_company_list_changed_after_its_refresh(
 
 def spy_on_progress(monkeypatch) -> list[dict]:
     seen = []
-    real = refresh._report_progress
+    real = refresh_run.report_progress
 
     def spy(session, job_id, **values):
         seen.append(values)
         real(session, job_id, **values)
 
-    monkeypatch.setattr(refresh, "_report_progress", spy)
+    monkeypatch.setattr(refresh_run, "report_progress", spy)
     return seen
 
 
 def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
-    monkeypatch.setattr(refresh, "PROGRESS_INTERVAL", 0)  # a slow refresh: every step is due
+    monkeypatch.setattr(refresh_run, "PROGRESS_INTERVAL", 0)  # a slow refresh: every step is due
     seen = spy_on_progress(monkeypatch)
     run_refresh(first_project())
     done = [values["progress_done"] for values in seen]
@@ -284,7 +286,7 @@ def test_progress_is_reported_in_steps_while_the_refresh_runs(app, monkeypatch):
 
 def test_progress_is_committed_at_most_every_quarter_second(app, monkeypatch):
     readings = iter(n * 0.1 for n in range(1000))  # each look at the clock: 0.1 s later
-    monkeypatch.setattr(refresh, "monotonic", lambda: next(readings))
+    monkeypatch.setattr(refresh_run, "monotonic", lambda: next(readings))
     seen = spy_on_progress(monkeypatch)
     job = run_refresh(first_project())
     done = [values["progress_done"] for values in seen]
@@ -293,7 +295,7 @@ def test_progress_is_committed_at_most_every_quarter_second(app, monkeypatch):
 
 
 def test_a_quick_refresh_commits_its_progress_once(app, monkeypatch):
-    monkeypatch.setattr(refresh, "monotonic", lambda: 0.0)
+    monkeypatch.setattr(refresh_run, "monotonic", lambda: 0.0)
     seen = spy_on_progress(monkeypatch)
     job = run_refresh(first_project())
     assert seen == [{"progress_total": 150, "progress_done": 0}]
@@ -425,7 +427,7 @@ def test_refresh_task_runs_the_job_with_the_configured_step_delay(app, monkeypat
 
     seen = {}
     monkeypatch.setitem(app.config, "REFRESH_STEP_DELAY", 0.0125)
-    monkeypatch.setattr(refresh, "time", type("Clock", (), {"sleep": staticmethod(
+    monkeypatch.setattr(refresh_run, "time", type("Clock", (), {"sleep": staticmethod(
         lambda seconds: seen.setdefault("delay", seconds))}))
     project = first_project()
     job = start_project_refresh(db.session, project, user_by_email("pm@ridgeline.test"))

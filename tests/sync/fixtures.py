@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from portal.erp.connectors import dispose_reference_erps, reference_erp
+from portal.erp.reference_seed import seed_reference_erp
 from portal.extensions import db
-from portal.services.sync import seed_reference_erp
 
 
 def _sqlite_path(url: str) -> Path:

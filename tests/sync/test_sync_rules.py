@@ -21,7 +21,7 @@ from portal.models import (
     utcnow,
 )
 from portal.services import ServiceError
-from portal.services import sync as sync_service
+from portal.services.sync import outbox as sync_outbox
 from portal.services.sync import run_company_sync
 from tests.helpers import company_by_slug, run_together
 from tests.sync.factories import approved_request, commitment, project_by_number
@@ -358,7 +358,7 @@ class BatchRecordingConnector:
 
 def test_each_exported_batch_moves_the_runs_heartbeat_on(app, erp, monkeypatch):
     """A long export keeps showing it is alive, so that it is never taken for a stopped run."""
-    monkeypatch.setattr(sync_service, "EXPORT_BATCH", 1)
+    monkeypatch.setattr(sync_outbox, "EXPORT_BATCH", 1)
     approved_request(project_by_number("RB-2401"), [("3010.000", "1"), ("3010.000", "2"), ("4010.000", "5")])
     clock = [utcnow()]
 
@@ -382,7 +382,7 @@ def test_each_exported_batch_moves_the_runs_heartbeat_on(app, erp, monkeypatch):
 
 
 def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_split(app, erp, monkeypatch):
-    monkeypatch.setattr(sync_service, "EXPORT_BATCH", 3)
+    monkeypatch.setattr(sync_outbox, "EXPORT_BATCH", 3)
     requests = [
         approved_request(
             project_by_number("RB-2401"),

@@ -1,14 +1,14 @@
 """Connector wrappers for fault tests: record what the sync asks, fail where told."""
 from __future__ import annotations
 
-from portal.erp.base import ErpError, LineResult
+from portal.erp.base import ErpConnector, ErpError, LineResult
 
 
 class KilledWorker(BaseException):  # noqa: N818 (named after what it simulates)
     """The worker process dies: nothing after this point runs, not even `except Exception`."""
 
 
-class RecordingConnector:
+class RecordingConnector(ErpConnector):
     """Passes every call on to `inner`, records it, and fails at the `fail_at`-th exported line
     (1-based) in the way `mode` says: "result" (a failed line), "erp_error" (the ERP cannot be
     reached), "crash" (an unexpected error) or "kill" (the worker dies)."""

@@ -1,0 +1,1 @@
+"""The database floor: engine settings (SQLite's locking) and statements for thousands of rows."""
