@@ -55,6 +55,11 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.register_blueprint(erp_integrations_bp, url_prefix="/erp-integrations")
     app.register_blueprint(project_admin_bp, url_prefix="/projects")
 
+    # --- Running it for years (issue 19): health ---
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
     from portal.web import init_web
 
     init_web(app)

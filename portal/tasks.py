@@ -158,3 +158,22 @@ def sync_company(company_id: int, trigger: str = "schedule", actor_id: int | Non
             logging.getLogger(__name__).info("Sync of company %s not started: %s", company_id, error)
             return None
         return run.id
+
+
+# --- Running it for years (issue 19) ---
+
+
+@huey.periodic_task(crontab(minute="*"), name="worker_heartbeat")
+def worker_heartbeat_task() -> None:
+    """The worker says it is alive, in the portal's database, for /healthz and Portal status."""
+    from portal.models import WORKER_HEARTBEAT
+    from portal.services.portal_status import record_mark
+
+    with _task_session() as session:
+        record_mark(session, WORKER_HEARTBEAT)
+
+
+@huey.on_startup()
+def _beat_on_start() -> None:
+    # A freshly started worker is alive now, not only at the next minute's periodic beat.
+    worker_heartbeat_task.call_local()

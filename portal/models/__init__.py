@@ -4,12 +4,14 @@ from portal.models.background import RefreshJob, SyncRun
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
 from portal.models.erp_job import Commitment, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
+from portal.models.portal_state import LAST_BACKUP, WORKER_HEARTBEAT, PortalMark
 from portal.models.project import CostTypeAssignment, Project, ProjectCostCode
 from portal.models.update_request import CostCodeUpdateRequest, UpdateRequestLine
 from portal.models.user import ProjectPermission, User
 
 __all__ = [
     "ERP_SYSTEMS",
+    "LAST_BACKUP",
     "SYNC_SCHEDULES",
     "AuditEvent",
     "Commitment",
@@ -20,6 +22,7 @@ __all__ = [
     "CostTypeAssignment",
     "ErpJob",
     "Level",
+    "PortalMark",
     "Project",
     "ProjectCostCode",
     "ProjectPermission",
@@ -28,5 +31,6 @@ __all__ = [
     "SyncRun",
     "UpdateRequestLine",
     "User",
+    "WORKER_HEARTBEAT",
     "utcnow",
 ]
