@@ -100,15 +100,20 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     if not no_worker and not huey.immediate:
         consumer = start_consumer()
     click.echo(f"Cost Code Portal on http://{host}:{port}/  (Ctrl-C stops it)")
+    from portal.backup.restore import serving_lock
+
     try:
-        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+        with serving_lock(current_app.config["INSTANCE_DIR"]):  # restore refuses while it exists
+            waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
     finally:
         if consumer is not None:
             consumer.stop(graceful=False)
 
 
 def register_cli(app: Flask) -> None:
+    from portal.backup.cli import add_backup_commands
     from portal.erp.cli import erp_cli
 
+    add_backup_commands(portal_cli)
     app.cli.add_command(portal_cli)
     app.cli.add_command(erp_cli)

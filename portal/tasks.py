@@ -177,3 +177,14 @@ def worker_heartbeat_task() -> None:
 def _beat_on_start() -> None:
     # A freshly started worker is alive now, not only at the next minute's periodic beat.
     worker_heartbeat_task.call_local()
+
+
+@huey.on_shutdown()
+def _say_stopped() -> None:
+    # A worker stopped on purpose says so, so that `flask portal restore` need not wait for its
+    # heartbeat to age (a crashed one cannot; the heartbeat's age tells then).
+    from portal.models import WORKER_HEARTBEAT
+    from portal.services.portal_status import record_mark
+
+    with _task_session() as session:
+        record_mark(session, WORKER_HEARTBEAT, {"stopped": True})

@@ -94,6 +94,9 @@ def _worker_check(session: Session, worker_expected: bool, now: datetime) -> Che
         return Check(False, {"reason": "the background worker has never beaten: is it running?"})
     age = (now - mark.at).total_seconds()
     detail: dict[str, Any] = {"last_heartbeat": mark.at.isoformat() + "Z", "age_seconds": round(age)}
+    if mark.details.get("stopped"):
+        detail["reason"] = "the background worker was stopped"
+        return Check(False, detail)
     if mark.at < now - HEARTBEAT_MAX_AGE:
         detail["reason"] = f"the background worker's last heartbeat is {round(age)} s old"
         return Check(False, detail)
