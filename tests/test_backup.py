@@ -28,7 +28,7 @@ from tests.backup_support import installation_app, make_installation, table_cont
 from tests.conftest import BACKEND
 
 pytestmark = pytest.mark.skipif(
-    BACKEND == "postgresql", reason="backs up SQLite files; see test_backup_postgres.py"
+    BACKEND == "postgresql", reason="SQLite files; PostgreSQL: tests/test_backup_manifest.py"
 )
 
 
