@@ -27,6 +27,11 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
 
+    # --- Running it for years (issue 19): logs ---
+    from portal.logs import init_request_logging
+
+    init_request_logging(app)
+
     from portal import models  # noqa: F401  (registers the tables)
     from portal.database import configure_engine
 

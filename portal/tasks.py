@@ -13,6 +13,7 @@ from flask import Flask, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
 
 from portal.config import Config
+from portal.logs import init_job_logging
 
 
 def _make_huey():
@@ -23,6 +24,7 @@ def _make_huey():
 
 
 huey = _make_huey()
+init_job_logging(huey)
 _consumer_app: Flask | None = None
 
 
