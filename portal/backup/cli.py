@@ -130,3 +130,32 @@ def add_backup_commands(group: AppGroup) -> None:
     group.add_command(backup_command)
     group.add_command(restore_command)
     group.add_command(manifest_command)
+    group.add_command(upgrade_command)
+
+
+@click.command("upgrade")
+def upgrade_command() -> None:
+    """Upgrade the database to this version's schema in place, saying which migrations run."""
+    import flask_migrate
+
+    from portal.backup.upgrade import pending_migrations
+    from portal.services.portal_status import migration_heads, schema_revision
+
+    migrations_dir = instance_files(current_app.config).migrations_dir
+    before = list(schema_revision(db.session))
+    db.session.rollback()
+    heads = list(migration_heads(str(migrations_dir)))
+    if before == heads:
+        click.echo(f"The database is at this version's schema ({', '.join(heads)}): no migration to run.")
+        return
+    pending = pending_migrations(migrations_dir, before)
+    click.echo(f"Database schema: {', '.join(before) or 'none (a new database)'}; "
+               f"this version's: {', '.join(heads)}.")
+    click.echo("Migrations to run:")
+    for revision, title in pending:
+        click.echo(f"  {revision} {title}")
+    flask_migrate.upgrade(directory=str(migrations_dir))
+    after = list(schema_revision(db.session))
+    db.session.rollback()
+    was = ", ".join(before) or "none"
+    click.echo(f"Upgraded: {was} -> {', '.join(after)} ({len(pending)} migrations ran).")
