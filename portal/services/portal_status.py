@@ -153,3 +153,47 @@ def portal_health(session: Session, *, worker_expected: bool, migrations_dir: st
 
 def last_backup(session: Session) -> PortalMark | None:
     return read_mark(session, LAST_BACKUP)
+
+
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+@dataclass
+class PortalStatus:
+    """Company Admin's Portal status: the portal's state and this company's last sync."""
+
+    version: str
+    database: str
+    schema_current: list[str]
+    schema_head: list[str]
+    worker: str
+    worker_ok: bool
+    last_backup: PortalMark | None
+    last_sync: dict[str, Any] | None
+    mail: str = "Not configured"
+    directory_service: str = "Not configured"
+
+
+def portal_status(session: Session, company_id: int, *, worker_expected: bool, migrations_dir: str,
+                  database_kind: str, version: str, now: datetime | None = None) -> PortalStatus:
+    now = now or utcnow()
+    worker = _worker_check(session, worker_expected, now)
+    if not worker_expected:
+        worker_text = "Not needed: tasks run inside each request"
+    elif worker.ok:
+        worker_text = f"Alive (last heartbeat {worker.detail['age_seconds']} s ago)"
+    else:
+        worker_text = "Not running: " + worker.detail["reason"]
+    syncs = last_syncs(session, now, company_id=company_id)  # rule 9: this company's only
+    status = PortalStatus(
+        version=version,
+        database=DATABASE_NAMES.get(database_kind, database_kind),
+        schema_current=list(schema_revision(session)),
+        schema_head=list(migration_heads(migrations_dir)),
+        worker=worker_text,
+        worker_ok=worker.ok,
+        last_backup=last_backup(session),
+        last_sync=syncs[0] if syncs else None,
+    )
+    session.rollback()
+    return status
