@@ -69,6 +69,11 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     init_web(app)
 
+    # --- Running it for years (issue 19): faults ---
+    from portal.faults import init_fault_pages
+
+    init_fault_pages(app)
+
     from portal.cli import register_cli
 
     register_cli(app)
