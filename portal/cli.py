@@ -100,14 +100,21 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     if not no_worker and not huey.immediate:
         consumer = start_consumer()
     click.echo(f"Cost Code Portal on http://{host}:{port}/  (Ctrl-C stops it)")
-    from portal.backup.restore import serving_lock
+    from portal.backup.restore import serving_lock, stop_on_sigterm
 
+    stop_on_sigterm()
     try:
         with serving_lock(current_app.config["INSTANCE_DIR"]):  # restore refuses while it exists
             waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C or SIGTERM while waitress was starting
     finally:
         if consumer is not None:
             consumer.stop(graceful=False)
+            from portal.services.portal_status import record_worker_stopped
+
+            record_worker_stopped(db.session)
+        click.echo("Stopped.")
 
 
 def register_cli(app: Flask) -> None:

@@ -183,10 +183,7 @@ def _beat_on_start() -> None:
 
 @huey.on_shutdown()
 def _say_stopped() -> None:
-    # A worker stopped on purpose says so, so that `flask portal restore` need not wait for its
-    # heartbeat to age (a crashed one cannot; the heartbeat's age tells then).
-    from portal.models import WORKER_HEARTBEAT
-    from portal.services.portal_status import record_mark
+    from portal.services.portal_status import record_worker_stopped
 
     with _task_session() as session:
-        record_mark(session, WORKER_HEARTBEAT, {"stopped": True})
+        record_worker_stopped(session)

@@ -182,6 +182,17 @@ def restore_backup(files: InstanceFiles, archive_path: Path, plan: RestorePlan) 
                     os.replace(staging / name, target)
 
 
+def stop_on_sigterm() -> None:
+    """systemd, Docker and `kill` stop a service with SIGTERM: stop as for Ctrl-C, so that the
+    worker threads end and the serving lock goes (SIGTERM's default ends the process at once)."""
+    import signal
+
+    def _interrupt(_signum, _frame):  # noqa: ANN001, ANN202
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 class serving_lock:  # noqa: N801 (used as `with serving_lock(...)`, like open())
     """Kept in instance/ while `flask portal serve` runs, so a restore knows not to overwrite it."""
 

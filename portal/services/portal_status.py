@@ -40,6 +40,12 @@ def record_mark(session: Session, name: str, details: dict[str, Any] | None = No
         pass
 
 
+def record_worker_stopped(session: Session) -> None:
+    """A worker stopped on purpose says so: `flask portal restore` need not wait for its
+    heartbeat to age (a crashed one cannot; then the heartbeat's age tells)."""
+    record_mark(session, WORKER_HEARTBEAT, {"stopped": True})
+
+
 def read_mark(session: Session, name: str) -> PortalMark | None:
     return session.get(PortalMark, name)
 
