@@ -145,7 +145,8 @@ def log_unexpected_error(error: BaseException) -> str:
     reference = g.get("request_id") or new_request_id()
     ERROR_LOG.error(
         "Unexpected error on %s %s (reference %s)", request.method, request.path, reference,
-        exc_info=(type(error), error, error.__traceback__), extra={"reference": reference},
+        exc_info=(type(error), error, error.__traceback__),
+        extra={"reference": reference, "user_id": _user_id() or "-"},
     )
     return reference
 

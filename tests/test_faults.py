@@ -15,7 +15,7 @@ from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
 from portal.faults import DISK_FULL, READ_ONLY
-from portal.models import AuditEvent, CostCodeUpdateRequest
+from portal.models import AuditEvent, CostCodeUpdateRequest, SyncRun
 from tests.conftest import BACKEND, AuthActions, PortalClient, _side_paths
 from tests.sync.factories import approved_request, project_by_number
 from tests.sync.test_sync_files import _sync, sage_files  # noqa: F401  (fixture)
@@ -61,6 +61,23 @@ def test_an_approval_on_a_read_only_database_says_so_and_changes_nothing(
     db.session.expire_all()
     assert db.session.get(CostCodeUpdateRequest, request_id).status == "requested"
     assert _approvals() == approvals
+
+
+def test_sync_now_on_a_read_only_database_says_so_and_starts_nothing(app, database_url, tmp_path):
+    runs = db.session.scalar(select(func.count()).select_from(SyncRun))
+    db.session.rollback()
+    read_only = create_app(TestConfig, **_read_only(database_url), **_side_paths(tmp_path / "ro"))
+    read_only.test_client_class = PortalClient
+    with read_only.app_context():
+        client = read_only.test_client()
+        AuthActions(client).login_as("admin")
+        response = client.htmx_post("/erp-integrations/sync/now", {"company": "ridgeline"})
+        db.session.remove()
+        db.engine.dispose()
+
+    assert response.status_code == 503
+    assert escape(READ_ONLY) in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SyncRun)) == runs
 
 
 def test_an_approval_when_the_disk_fills_says_so_and_leaves_nothing_half_done(

@@ -13,7 +13,7 @@ from huey import MemoryHuey
 from portal import create_app
 from portal.config import TestConfig
 from portal.logs import JsonFormatter, current_request_id, init_job_logging, install_log_handler
-from tests.conftest import _side_paths, first_project
+from tests.conftest import AuthActions, _side_paths, first_project
 from tests.test_refresh_views import refresh_url
 
 
@@ -82,6 +82,7 @@ def test_an_error_page_shows_only_the_reference_number_the_log_has_the_traceback
         raise RuntimeError("the secret detail")
 
     app.add_url_rule("/broken-for-test", "broken_for_test", broken)
+    user = AuthActions(client).login_as("viewer")
     response = client.get("/broken-for-test")
 
     page = response.get_data(as_text=True)
@@ -93,6 +94,7 @@ def test_an_error_page_shows_only_the_reference_number_the_log_has_the_traceback
     assert "Traceback (most recent call last)" in log
     assert "RuntimeError: the secret detail" in log
     assert f"request={reference} " in _lines(log_output, "portal.requests")[0]
+    assert f"request={reference} user={user.id} " in _lines(log_output, "portal.errors")[0]
 
 
 def test_a_job_queued_by_a_request_logs_under_that_requests_id(client, auth, log_output):
