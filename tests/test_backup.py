@@ -76,6 +76,19 @@ def test_backup_then_restore_into_a_fresh_folder_keeps_every_table_key_and_file(
     assert table_contents(fresh / "erp.sqlite") == table_contents(folder / "erp.sqlite")
     assert (fresh / "secret_key").read_text() == "the-installation-key"
     assert (fresh / "sage100" / "inbox" / "jobs.csv").read_text() == "24-101,Clinic\n"
+    assert "Restored: " in result.output and "6 cost code update requests" in result.output
+    assert "every table's rows as the manifest counted them" in result.output
+
+
+def test_restore_checks_the_restored_rows_against_the_manifest(source, tmp_path):
+    archive = backup(source, tmp_path / "backups")
+    with zipfile.ZipFile(archive) as opened:
+        rows = json.loads(opened.read("manifest.json"))["table_rows"]
+    wrong = _rewritten(archive, tmp_path / "miscounted.zip", table_rows={**rows, "audit_events": 999})
+    result = restore_into(tmp_path / "fresh", wrong)
+    assert result.exit_code == 1
+    assert "The restored database does not hold what the manifest counted" in result.output
+    assert "What was there before" not in result.output  # the fresh folder had nothing to keep
 
 
 def test_the_manifest_names_version_schema_counts_and_time(source, tmp_path):

@@ -91,7 +91,8 @@ def restore_command(path: Path, yes: bool) -> None:
     if manifest["schema_revision"] != heads:
         click.echo(f"The archive's schema is older than this version's ({', '.join(heads)}): "
                    "run `flask db upgrade` (make run does) before serving.")
-    click.echo("Restored.")
+    click.echo("Restored: " + ", ".join(f"{count} {name}" for name, count in manifest["counts"].items())
+               + ", every table's rows as the manifest counted them.")
 
 
 @click.command("manifest")

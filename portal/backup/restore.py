@@ -156,6 +156,7 @@ def _install_sqlite(source: Path, target: Path) -> None:
 def restore_backup(files: InstanceFiles, archive_path: Path, plan: RestorePlan) -> None:
     """Replace the installation's data with the archive's (after plan_restore said it may)."""
     manifest = plan.manifest
+    files.instance_dir.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(archive_path) as archive, \
             tempfile.TemporaryDirectory(prefix=".restore-", dir=files.instance_dir) as staging_name:
         staging = Path(staging_name)
@@ -166,6 +167,12 @@ def restore_backup(files: InstanceFiles, archive_path: Path, plan: RestorePlan) 
                     f"{name} in {archive_path} is damaged (its checksum differs). Nothing was changed."
                 )
         _install_sqlite(staging / PORTAL_DATABASE_NAME, files.portal_database_path)
+        restored = sqlite_table_rows(files.portal_database_path)
+        if restored != manifest["table_rows"]:
+            raise BackupError(
+                f"The restored database does not hold what the manifest counted ({restored} "
+                f"instead of {manifest['table_rows']})."
+            )
         if ERP_DATABASE_NAME in manifest["files"] and files.erp_database_path is not None:
             _install_sqlite(staging / ERP_DATABASE_NAME, files.erp_database_path)
         if SECRET_KEY_NAME in manifest["files"]:
