@@ -339,7 +339,8 @@ def test_a_read_only_database_is_backed_up_and_the_message_says_its_time_was_not
         db.engine.dispose()
     assert result.exit_code == 1
     archive = next((tmp_path / "backups").glob("portal-backup-*.zip"))
-    assert f"The archive {archive} is complete, but its time could not be recorded" in result.output
+    assert (f"The archive {archive} is complete, but its time could not be recorded in the portal's "
+            "database (it is read-only)") in result.output
     with zipfile.ZipFile(archive) as opened:
         assert opened.testzip() is None
 

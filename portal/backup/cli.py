@@ -1,4 +1,4 @@
-"""`flask portal backup`, `flask portal restore` and `flask portal manifest`."""
+"""`flask portal backup`, `restore`, `manifest` and `upgrade`: keeping an installation for years."""
 from __future__ import annotations
 
 import json
@@ -41,9 +41,14 @@ def backup_command(path: Path, keep_days: int | None) -> None:
         record_mark(db.session, LAST_BACKUP, {"archive": result.archive.name,
                                               "bytes": result.archive.stat().st_size})
     except Exception as error:  # noqa: BLE001 (the archive is complete whatever went wrong here)
+        from portal.faults import DISK_FULL, READ_ONLY, storage_fault
+
+        fault = storage_fault(error)
+        reason = {READ_ONLY: "it is read-only", DISK_FULL: "its disk is full"}.get(fault) \
+            or f"{type(error).__name__}: {error}"
         raise click.ClickException(
             f"The archive {result.archive} is complete, but its time could not be recorded in the "
-            f"portal's database ({type(error).__name__}: {error}); Portal status will not show it."
+            f"portal's database ({reason}); Portal status will not show it."
         ) from error
 
 
