@@ -26,8 +26,9 @@ node_modules/axe-core/axe.min.js: package.json
 install: $(BIN)/.installed
 install-test: $(BIN)/.installed-test node_modules/axe-core/axe.min.js
 
+# On an existing instance this upgrades the database in place and says which migrations ran.
 run: $(BIN)/.installed
-	$(FLASK) db upgrade
+	$(FLASK) portal upgrade
 	$(FLASK) portal seed-demo --if-empty
 	$(FLASK) portal serve
 

@@ -28,6 +28,11 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
 
+    # --- Running it for years (issue 19): logs ---
+    from portal.logs import init_request_logging
+
+    init_request_logging(app)
+
     from portal import models  # noqa: F401  (registers the tables)
     from portal.db.engine import configure_engine
 
@@ -58,9 +63,19 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.register_blueprint(erp_integrations_bp, url_prefix="/erp-integrations")
     app.register_blueprint(project_admin_bp, url_prefix="/projects")
 
+    # --- Running it for years (issue 19): health ---
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
+
     from portal.web import init_web
 
     init_web(app)
+
+    # --- Running it for years (issue 19): faults ---
+    from portal.faults import init_fault_pages
+
+    init_fault_pages(app)
 
     from portal.cli import register_cli
 

@@ -101,15 +101,27 @@ def serve(host: str, port: int, threads: int, no_worker: bool) -> None:
     if not no_worker and not huey.immediate:
         consumer = start_consumer()
     click.echo(f"Cost Code Portal on http://{host}:{port}/  (Ctrl-C stops it)")
+    from portal.backup.restore import serving_lock, stop_on_sigterm
+
+    stop_on_sigterm()
     try:
-        waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+        with serving_lock(current_app.config["INSTANCE_DIR"]):  # restore refuses while it exists
+            waitress_serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C or SIGTERM while waitress was starting
     finally:
         if consumer is not None:
             consumer.stop(graceful=False)
+            from portal.services.portal_status import record_worker_stopped
+
+            record_worker_stopped(db.session)
+        click.echo("Stopped.")
 
 
 def register_cli(app: Flask) -> None:
+    from portal.backup.cli import add_backup_commands
     from portal.erp.cli import erp_cli
 
+    add_backup_commands(portal_cli)
     app.cli.add_command(portal_cli)
     app.cli.add_command(erp_cli)

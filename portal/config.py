@@ -56,6 +56,9 @@ class Config:
     # Slows each refresh step down so a person (or a browser test) can watch the banner.
     REFRESH_STEP_DELAY = float(os.environ.get("REFRESH_STEP_DELAY", "0"))
 
+    # "text" (one readable line per record) or "json" (one JSON object per line, for a log tool)
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")

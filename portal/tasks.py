@@ -13,6 +13,7 @@ from flask import Flask, has_app_context
 from huey import RedisHuey, SqliteHuey, crontab
 
 from portal.config import Config
+from portal.logs import init_job_logging
 
 
 def _make_huey():
@@ -23,6 +24,7 @@ def _make_huey():
 
 
 huey = _make_huey()
+init_job_logging(huey)
 _consumer_app: Flask | None = None
 
 
@@ -156,3 +158,30 @@ def sync_company(company_id: int, trigger: str = "schedule", actor_id: int | Non
             logging.getLogger(__name__).info("Sync of company %s not started: %s", company_id, error)
             return None
         return run.id
+
+
+# --- Running it for years (issue 19) ---
+
+
+@huey.periodic_task(crontab(minute="*"), name="worker_heartbeat")
+def worker_heartbeat_task() -> None:
+    """The worker says it is alive, in the portal's database, for /healthz and Portal status."""
+    from portal.models import WORKER_HEARTBEAT
+    from portal.services.portal_status import record_mark
+
+    with _task_session() as session:
+        record_mark(session, WORKER_HEARTBEAT)
+
+
+@huey.on_startup()
+def _beat_on_start() -> None:
+    # A freshly started worker is alive now, not only at the next minute's periodic beat.
+    worker_heartbeat_task.call_local()
+
+
+@huey.on_shutdown()
+def _say_stopped() -> None:
+    from portal.services.portal_status import record_worker_stopped
+
+    with _task_session() as session:
+        record_worker_stopped(session)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, select
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
+from portal.logs import log_unexpected_error
 from portal.models import CompanyTool, Level
 
 CONTENT_SECURITY_POLICY = (
@@ -108,10 +109,10 @@ def url_for_rows(endpoint: str, id_argument: str, **values: Any) -> Callable[[in
     return lambda row_id: f"{before}{int(row_id)}{after}{question_mark}{query}"
 
 
-def error_response(code: int, message: str | None = None):
+def error_response(code: int, message: str | None = None, reference: str | None = None):
     message = message or ERROR_MESSAGES.get(code, "The request failed.")
     template = "errors/_error.html" if is_htmx() else "errors/error.html"
-    return render_template(template, code=code, message=message), code
+    return render_template(template, code=code, message=message, reference=reference), code
 
 
 def _security_headers(response):
@@ -164,7 +165,8 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected_error(error: Exception):
-        # The stack trace goes to the server log, never to the browser.
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        # The stack trace goes to the server log, never to the browser: the page shows the
+        # reference number the log has it under.
+        reference = log_unexpected_error(error)
         db.session.rollback()
-        return error_response(500)
+        return error_response(500, reference=reference)

@@ -7,8 +7,6 @@ CREATE DATABASE … TEMPLATE on PostgreSQL), so every test starts from the same 
 """
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import sqlite3
 import threading
@@ -16,9 +14,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import g, has_app_context
-from flask.testing import FlaskClient
-from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
 from waitress.server import create_server
 
@@ -26,7 +21,7 @@ from portal import create_app
 from portal.config import TestConfig
 from portal.demo import seed_demo
 from portal.extensions import db
-from tests.helpers import BACKEND, POSTGRES_SERVER, AuthActions, postgres_admin, side_paths
+from tests.helpers import BACKEND, POSTGRES_SERVER, AuthActions, PortalClient, postgres_admin, side_paths
 
 
 def _build_seeded(url: str, tmp: Path) -> None:
@@ -74,39 +69,6 @@ def database_url(seeded_database, tmp_path):
         path = tmp_path / "portal.sqlite"
         shutil.copyfile(seeded_database, path)
         yield f"sqlite:///{path}"
-
-
-class PortalClient(FlaskClient):
-    """A test client whose form posts carry a valid CSRF token for its session, as a browser's do."""
-
-    def open(self, *args, **kwargs):
-        # Every request of a test runs inside the test's one app context, so Flask-Login's
-        # cached user in `g` would leak from one client's request into another's. A real
-        # request has its own context: load the user from this client's session each time.
-        if has_app_context():
-            g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-    def csrf_token(self) -> str:
-        app = self.application
-        with self.session_transaction() as session:
-            raw = session.get("csrf_token")
-            if raw is None:
-                raw = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 (Flask-WTF's own format)
-                session["csrf_token"] = raw
-        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
-
-    def post_form(self, url: str, data: dict | None = None, **kwargs):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf_token())
-        return self.post(url, data=data, **kwargs)
-
-    def htmx_post(self, url: str, data: dict | None = None, **kwargs):
-        headers = {"HX-Request": "true", "X-CSRFToken": self.csrf_token(), **kwargs.pop("headers", {})}
-        return self.post(url, data=data or {}, headers=headers, **kwargs)
-
-    def htmx_get(self, url: str, **kwargs):
-        return self.get(url, headers={"HX-Request": "true", **kwargs.pop("headers", {})}, **kwargs)
 
 
 @pytest.fixture

@@ -6,13 +6,16 @@ Fixtures live in the conftest files; a test imports what it calls from here, nev
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from flask import g, has_app_context
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, func, select
 
 from portal.demo import DEMO_PASSWORD
@@ -28,6 +31,40 @@ from portal.models import (
     StandardCostCode,
     User,
 )
+
+
+class PortalClient(FlaskClient):
+    """A test client whose form posts carry a valid CSRF token for its session, as a browser's do."""
+
+    def open(self, *args, **kwargs):
+        # Every request of a test runs inside the test's one app context, so Flask-Login's
+        # cached user in `g` would leak from one client's request into another's. A real
+        # request has its own context: load the user from this client's session each time.
+        if has_app_context():
+            g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token")
+            if raw is None:
+                raw = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 (Flask-WTF's own format)
+                session["csrf_token"] = raw
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+    def htmx_post(self, url: str, data: dict | None = None, **kwargs):
+        headers = {"HX-Request": "true", "X-CSRFToken": self.csrf_token(), **kwargs.pop("headers", {})}
+        return self.post(url, data=data or {}, headers=headers, **kwargs)
+
+    def htmx_get(self, url: str, **kwargs):
+        return self.get(url, headers={"HX-Request": "true", **kwargs.pop("headers", {})}, **kwargs)
+
 
 # --- The test databases -----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from portal.models.background import ACTIVE_JOB_STATES, JobStatus, RefreshJob, S
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
 from portal.models.erp_job import Commitment, CommitmentStatus, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
+from portal.models.portal_state import LAST_BACKUP, WORKER_HEARTBEAT, PortalMark
 from portal.models.project import AssignmentErpState, CostTypeAssignment, Project, ProjectCostCode
 from portal.models.update_request import (
     OPEN_REQUEST_STATES,
@@ -19,6 +20,7 @@ from portal.models.user import ProjectPermission, User
 __all__ = [
     "ACTIVE_JOB_STATES",
     "ERP_SYSTEMS",
+    "LAST_BACKUP",
     "OPEN_REQUEST_STATES",
     "REQUEST_STATES",
     "TO_EXPORT_REQUEST_STATES",
@@ -37,6 +39,7 @@ __all__ = [
     "CostTypeAssignment",
     "ErpJob",
     "Level",
+    "PortalMark",
     "Project",
     "ProjectCostCode",
     "ProjectPermission",
@@ -45,5 +48,6 @@ __all__ = [
     "SyncRun",
     "UpdateRequestLine",
     "User",
+    "WORKER_HEARTBEAT",
     "utcnow",
 ]

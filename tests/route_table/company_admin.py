@@ -17,4 +17,6 @@ ROUTES = {
     "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
     "company_admin.audit_log": Route("GET", every(403, admin=200)),
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
+    # Portal status: Admin on Company Admin only (issue 19).
+    "company_admin.portal_status": Route("GET", every(403, admin=200)),
 }

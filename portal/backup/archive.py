@@ -1,0 +1,169 @@
+"""Writing a backup archive while the portal runs, and pruning old ones."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from portal.backup import BackupError, InstanceFiles
+from portal.backup.manifest import (
+    ERP_DATABASE_NAME,
+    MANIFEST_NAME,
+    PORTAL_DATABASE_NAME,
+    SECRET_KEY_NAME,
+    build_manifest,
+    file_digest,
+    sqlite_schema_revision,
+    sqlite_table_rows,
+)
+from portal.models import utcnow
+
+ARCHIVE_PREFIX = "portal-backup-"
+ARCHIVE_NAME = re.compile(r"^portal-backup-(\d{8}-\d{6})\.zip$")
+ARCHIVE_TIME_FORMAT = "%Y%m%d-%H%M%S"
+
+
+@dataclass
+class BackupResult:
+    archive: Path
+    manifest: dict[str, Any]
+    pruned: list[Path]
+
+
+def snapshot_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite database with SQLite's online backup API.
+
+    A file copy of a database in WAL mode can miss what is still in the -wal file or catch a
+    page half-written; the backup API reads one snapshot, and writers go on meanwhile.
+    """
+    if not source.exists():
+        raise BackupError(f"The database {source} does not exist.")
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as origin, sqlite3.connect(target) as copy:
+        origin.execute("PRAGMA busy_timeout=10000")
+        origin.backup(copy)
+    # The copy is one file, readable without a -wal beside it.
+    with sqlite3.connect(target) as copy:
+        copy.execute("PRAGMA journal_mode=DELETE")
+
+
+def archive_path(destination: Path, now: datetime) -> Path:
+    """PATH may name the archive (….zip) or the folder archives are kept in."""
+    if destination.suffix.lower() == ".zip" and not destination.is_dir():
+        return destination
+    return destination / f"{ARCHIVE_PREFIX}{now.strftime(ARCHIVE_TIME_FORMAT)}.zip"
+
+
+def _gather(files: InstanceFiles, staging: Path) -> tuple[dict[str, Path], list[str]]:
+    """Copies of everything the archive holds, in `staging`; and notes on what it leaves out."""
+    members: dict[str, Path] = {}
+    notes: list[str] = []
+    portal_database = files.portal_database_path
+    if portal_database is None:
+        raise BackupError(
+            f"`flask portal backup` copies SQLite databases; this portal uses {files.database_kind}. "
+            "Back it up with pg_dump as the README's Backups section shows."
+        )
+    snapshot_sqlite(portal_database, staging / PORTAL_DATABASE_NAME)
+    members[PORTAL_DATABASE_NAME] = staging / PORTAL_DATABASE_NAME
+    erp_database = files.erp_database_path
+    if erp_database is not None and erp_database.exists():
+        snapshot_sqlite(erp_database, staging / ERP_DATABASE_NAME)
+        members[ERP_DATABASE_NAME] = staging / ERP_DATABASE_NAME
+    else:
+        notes.append("No embedded reference ERP database: not included.")
+    if files.secret_key_path.exists():
+        members[SECRET_KEY_NAME] = files.secret_key_path
+    else:
+        notes.append("The secret key comes from the SECRET_KEY setting: keep it with the archive yourself.")
+    for prefix, folder in sorted(files.sage_folders.items()):
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
+            if path.is_file():
+                members[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path
+    return members, notes
+
+
+def _write_zip(target: Path, members: dict[str, Path], manifest: dict[str, Any]) -> None:
+    """Write the archive under a temporary name and rename it: a half-written one never looks done."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(MANIFEST_NAME, json.dumps(manifest, indent=2, sort_keys=True))
+            for name, path in members.items():
+                archive.write(path, name)
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise BackupError(
+            f"The backup could not be written to {target}: {error.strerror or error}. "
+            "Nothing in the portal was changed, and no partial archive was left behind."
+        ) from error
+
+
+def create_backup(files: InstanceFiles, destination: Path, *, keep_days: int | None = None,
+                  now: datetime | None = None) -> BackupResult:
+    """One archive of the installation, made while it runs; older archives pruned when asked."""
+    now = now or utcnow()
+    target = archive_path(destination, now)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BackupError(f"The backup folder {target.parent} cannot be made: {error.strerror}.") from error
+    try:
+        staging_dir = tempfile.TemporaryDirectory(prefix=".backup-", dir=target.parent)
+    except OSError as error:
+        raise BackupError(
+            f"The backup folder {target.parent} cannot be written: {error.strerror}."
+        ) from error
+    with staging_dir as staging_name:
+        staging = Path(staging_name)
+        try:
+            members, notes = _gather(files, staging)
+        except sqlite3.Error as error:
+            raise BackupError(f"A database could not be copied: {error}. Nothing was changed.") from error
+        except OSError as error:
+            raise BackupError(
+                f"The backup could not be written in {target.parent}: {error.strerror or error}. "
+                "Nothing in the portal was changed."
+            ) from error
+        portal_copy = staging / PORTAL_DATABASE_NAME
+        manifest = build_manifest(
+            created_at=now.isoformat(timespec="seconds") + "Z",
+            database_kind=files.database_kind,
+            schema_revision=sqlite_schema_revision(portal_copy),
+            table_rows=sqlite_table_rows(portal_copy),
+            files={name: {"sha256": file_digest(path), "bytes": path.stat().st_size}
+                   for name, path in members.items()},
+            notes=notes,
+        )
+        _write_zip(target, members, manifest)
+    pruned = prune_backups(target.parent, keep_days, now, keep=target) if keep_days is not None else []
+    return BackupResult(archive=target, manifest=manifest, pruned=pruned)
+
+
+def prune_backups(folder: Path, keep_days: int, now: datetime, keep: Path | None = None) -> list[Path]:
+    """Delete this portal's archives in `folder` older than `keep_days` (by the time in their name)."""
+    if keep_days < 1:
+        raise BackupError("--keep-days must be 1 or more: the archive just written is always kept.")
+    cutoff = now - timedelta(days=keep_days)
+    pruned = []
+    for path in sorted(folder.glob(f"{ARCHIVE_PREFIX}*.zip")):
+        match = ARCHIVE_NAME.match(path.name)
+        if path == keep or match is None:
+            continue
+        if datetime.strptime(match.group(1), ARCHIVE_TIME_FORMAT) < cutoff:
+            path.unlink()
+            pruned.append(path)
+    return pruned
+
+
+def copy_file(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)

@@ -1,0 +1,27 @@
+"""Company Admin's Portal status: is the portal well, and when was it last backed up."""
+from __future__ import annotations
+
+from flask import current_app, render_template
+from flask_login import current_user
+
+from portal.auth.permissions import company_tool_required
+from portal.backup import instance_files
+from portal.backup.manifest import app_version
+from portal.company_admin import bp
+from portal.extensions import db
+from portal.models import CompanyTool, Level
+from portal.services.portal_status import portal_status as portal_status_service
+
+
+@bp.route("/portal-status")
+@company_tool_required(CompanyTool.COMPANY_ADMIN, Level.ADMIN)
+def portal_status():
+    files = instance_files(current_app.config)
+    status = portal_status_service(
+        db.session, current_user.company_id,
+        worker_expected=not current_app.config["HUEY_IMMEDIATE"],
+        migrations_dir=str(files.migrations_dir),
+        database_kind=files.database_kind,
+        version=app_version(),
+    )
+    return render_template("company_admin/portal_status.html", status=status)
