@@ -6,10 +6,10 @@ before commitments.
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
-from portal.models import Commitment, CompanyTool, CostCodeUpdateRequest, Level, User, utcnow
+from portal.models import Commitment, CompanyTool, CostCodeUpdateRequest, Level, Project, User, utcnow
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
 
@@ -74,3 +74,27 @@ def export_commitment_request(
             object_label=f"{label} {commitment.title}", project_id=commitment.project_id,
         )
     return commitment
+
+
+# The Commitments tab lists what still needs the user: ready, queued for export, or failed.
+LISTED_ON_COMMITMENTS_TAB = ("ready", "export_requested", "failed")
+
+
+def commitments_to_export_query(company_id: int, search: str = "") -> Select:
+    """The Commitments tab's rows, (commitment, update waiting), matching the search on the
+    project's or the commitment's number or name, in project order."""
+    query = (
+        select(Commitment, update_waiting(Commitment.project_id).label("update_waiting"))
+        .join(Commitment.project)
+        .options(contains_eager(Commitment.project))
+        .where(Commitment.company_id == company_id, Commitment.status.in_(LISTED_ON_COMMITMENTS_TAB))
+    )
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(
+            or_(
+                Project.number.ilike(pattern), Project.name.ilike(pattern),
+                Commitment.number.ilike(pattern), Commitment.title.ilike(pattern),
+            )
+        )
+    return query.order_by(Project.number, Commitment.kind.desc(), Commitment.number)
