@@ -40,7 +40,7 @@ def storage_fault(error: BaseException) -> str | None:
 def init_fault_pages(app: Flask) -> None:
     from portal.extensions import db
     from portal.logs import log_unexpected_error
-    from portal.web import error_response
+    from portal.web.errors import error_response
 
     @app.errorhandler(DBAPIError)
     def _database_fault(error: DBAPIError):

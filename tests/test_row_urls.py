@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from portal.web import url_for_rows
+from portal.web.tables import url_for_rows
 
 
 def test_row_urls_are_exactly_what_url_for_gives(app):

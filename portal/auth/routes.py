@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from portal.extensions import db, limiter
 from portal.models import CompanyTool, Level, User
 from portal.passwords import password_matches
 from portal.services.audit import record_event
+from portal.web.layout import render_page
 
 # Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _NO_SUCH_USER_HASH = (
@@ -79,7 +80,7 @@ def login():
             return redirect(safe_next(form.next.data) or _home_for(user))
         g.login_failed = True
         flash("Wrong e-mail or password.", "error")
-    return render_template("auth/login.html", form=form)
+    return render_page("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import User
-from portal.web import is_htmx
+from portal.web.htmx import is_htmx
 
 
 @cache

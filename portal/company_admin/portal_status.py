@@ -1,7 +1,7 @@
 """Company Admin's Portal status: is the portal well, and when was it last backed up."""
 from __future__ import annotations
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_login import current_user
 
 from portal.auth.permissions import company_tool_required
@@ -11,6 +11,7 @@ from portal.company_admin import bp
 from portal.extensions import db
 from portal.models import CompanyTool, Level
 from portal.services.portal_status import portal_status as portal_status_service
+from portal.web.layout import render_page
 
 
 @bp.route("/portal-status")
@@ -24,4 +25,4 @@ def portal_status():
         database_kind=files.database_kind,
         version=app_version(),
     )
-    return render_template("company_admin/portal_status.html", status=status)
+    return render_page("company_admin/portal_status.html", status=status)

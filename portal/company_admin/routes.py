@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from portal.auth.permissions import company_tool_required, deny
+from portal.auth.permissions import company_tool_required
 from portal.company_admin import bp
 from portal.company_admin.forms import (
     AddUserForm,
@@ -27,17 +27,17 @@ from portal.company_admin.forms import (
 )
 from portal.extensions import db
 from portal.models import CompanyTool, Level, utcnow
-from portal.services import NotFound, PermissionDenied, ServiceError, company_code_list
+from portal.services import NotFound, ServiceError, company_code_list
 from portal.services import audit_log as audit_log_service
 from portal.services import directory as directory_service
-from portal.web import error_response, paginate, render_page_or_partial
+from portal.services.refresh_overview import refresh_all_overview
+from portal.web.errors import error_response, refusal_response
+from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.layout import render_page
+from portal.web.tables import paginate, search_text
 
 READ_ONLY = company_tool_required(CompanyTool.COMPANY_ADMIN, Level.READ_ONLY)
 ADMIN = company_tool_required(CompanyTool.COMPANY_ADMIN, Level.ADMIN)
-
-
-def _search() -> str:
-    return request.args.get("q", "").strip()[:100]
 
 
 def _actor():
@@ -52,17 +52,12 @@ def _company_user_or_404(user_id: int):
 
 
 def _apply(change, back: str):
-    """Run one directory change; a refusal becomes a flash message (or a 403 / 404) and we go back."""
+    """Run one directory change and go back; a refusal is answered by its kind (web.errors)."""
     try:
         message = change()
-    except NotFound:
-        abort(404)
-    except PermissionDenied as error:
-        deny(str(error))
     except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        flash(*message)
+        return refusal_response(error, back=back)
+    flash(*message)
     return redirect(back)
 
 
@@ -81,7 +76,7 @@ def _form_errors(form) -> str:
 @bp.route("/directory")
 @READ_ONLY
 def directory():
-    search = _search()
+    search = search_text()
     page = paginate(directory_service.directory_query(current_user.company_id, search))
     return render_page_or_partial(
         "company_admin/directory.html", "company_admin/_directory_table.html",
@@ -92,7 +87,7 @@ def directory():
 @bp.get("/directory/new")
 @ADMIN
 def new_user():
-    return render_template("company_admin/add_user.html", form=AddUserForm())
+    return render_page("company_admin/add_user.html", form=AddUserForm())
 
 
 @bp.post("/directory/new")
@@ -114,7 +109,7 @@ def add_user():
         else:
             flash(f"Added {user.name} ({user.email}) to the directory.", "success")
             return redirect(url_for("company_admin.user", user_id=user.id))
-    return render_template("company_admin/add_user.html", form=form), 422
+    return render_page("company_admin/add_user.html", form=form), 422
 
 
 @bp.route("/directory/<int:user_id>")
@@ -125,7 +120,7 @@ def user(user_id: int):
         formdata=None, erp_integrations_level=person.erp_integrations_level,
         company_admin_level=person.company_admin_level,
     )
-    return render_template(
+    return render_page(
         "company_admin/user.html", person=person, levels_form=levels_form,
         projects=directory_service.company_projects(db.session, current_user.company_id),
         is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
@@ -235,16 +230,22 @@ def set_user_active(user_id: int):
 @bp.route("/standard-cost-codes")
 @READ_ONLY
 def standard_cost_codes():
-    search = _search()
+    search = search_text()
     divisions = company_code_list.company_divisions(db.session, current_user.company_id)
     division = request.args.get("division", "")
     if division not in {key for key, _ in divisions}:
         division = ""
     page = paginate(company_code_list.standard_cost_codes_query(current_user.company_id, search, division))
-    return render_page_or_partial(
-        "company_admin/standard_cost_codes.html", "company_admin/_standard_cost_code_table.html",
-        page=page, search=search, division=division, divisions=divisions,
-        is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
+    context = {
+        "page": page, "search": search, "division": division, "divisions": divisions,
+        "is_admin": current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
+    }
+    if is_htmx():  # search, division and paging replace only the table
+        return render_template("company_admin/_standard_cost_code_table.html", **context)
+    # The page includes the Refresh all projects section.
+    return render_page(
+        "company_admin/standard_cost_codes.html", company=current_user.company,
+        refresh_all=refresh_all_overview(db.session, current_user.company), **context,
     )
 
 

@@ -3,48 +3,35 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
 
 from portal.auth.permissions import company_tool_required, deny
 from portal.erp_integrations import bp
 from portal.erp_integrations.forms import ExportCommitmentForm
-from portal.erp_integrations.routes import INCOMPLETE_FORM, search_text, service_error_response
 from portal.extensions import db
-from portal.models import Commitment, CommitmentStatus, CompanyTool, Level, Project
+from portal.models import CompanyTool, Level
 from portal.services import NotFound, ServiceError
 from portal.services.commitments import (
+    commitments_to_export_query,
     export_commitment_request,
     export_refusal,
     get_commitment,
-    update_waiting,
 )
-from portal.web import error_response, is_htmx, paginate, render_page_or_partial
-
-LISTED = (CommitmentStatus.READY, CommitmentStatus.EXPORT_REQUESTED, CommitmentStatus.FAILED)
+from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
+from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.tables import paginate, search_text
 
 
 def _commitments_context(search: str) -> dict:
-    query = (
-        select(Commitment, update_waiting(Commitment.project_id).label("update_waiting"))
-        .join(Commitment.project)
-        .options(contains_eager(Commitment.project))
-        .where(Commitment.company_id == current_user.company_id, Commitment.status.in_(LISTED))
-    )
-    if search:
-        pattern = f"%{search}%"
-        query = query.where(
-            or_(
-                Project.number.ilike(pattern), Project.name.ilike(pattern),
-                Commitment.number.ilike(pattern), Commitment.title.ilike(pattern),
-            )
-        )
-    query = query.order_by(Project.number, Commitment.kind.desc(), Commitment.number)
+    query = commitments_to_export_query(current_user.company_id, search)
     return {
         "page": paginate(query, scalars=False),
         "search": search,
         "refusal": export_refusal(current_user),
     }
+
+
+def _commitments_url() -> str:
+    return url_for("erp_integrations.commitments", q=search_text() or None)
 
 
 @bp.route("/commitments")
@@ -72,14 +59,14 @@ def export_commitment(commitment_id: int):
     try:
         export_commitment_request(db.session, commitment.id, current_user, company_id=current_user.company_id)
     except ServiceError as error:
-        return service_error_response(error)
+        return refusal_response(error, back=_commitments_url())
     message = (
         f"{commitment.kind_label} {commitment.number} of {commitment.project.label} will be exported "
         "at the next data sync, after the project's cost codes."
     )
     if not is_htmx():
         flash(message, "success")
-        return redirect(url_for("erp_integrations.commitments", q=search_text() or None))
+        return redirect(_commitments_url())
     return render_template(
         "erp_integrations/_commitments_response.html", **_commitments_context(search_text()), message=message
     )

@@ -19,7 +19,6 @@ from portal.erp_integrations.jobs import (
     counts_query,
     rows_query,
 )
-from portal.erp_integrations.window import requested_line_rows
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, Level, RequestStatus
 from portal.services import NotFound, PermissionDenied, ServiceError
@@ -32,39 +31,17 @@ from portal.services.approvals import (
     own_request_refusal,
     reject_requested_updates,
     requested_update_lines,
-    waiting_request_count,
 )
 from portal.services.project_cost_codes import request_line_count
-from portal.web import error_response, is_htmx, paginate, render_page_or_partial
-
-INCOMPLETE_FORM = "The form was incomplete or changed on the way: reload the page and try again."
-
-
-@bp.app_context_processor
-def _waiting_badge_context():
-    # A callable, so the count is only queried on pages that show the badge.
-    def waiting_update_count() -> int:
-        return waiting_request_count(db.session, current_user.company_id)
-
-    return {"waiting_update_count": waiting_update_count}
-
-
-def service_error_response(error: ServiceError):
-    """A refusal from a service as the user sees it: its own message, the fitting status."""
-    if isinstance(error, NotFound):
-        return error_response(404, str(error))
-    if isinstance(error, PermissionDenied):
-        return error_response(403, str(error))
-    return error_response(409, str(error))
+from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
+from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.layout import page_layout, render_page
+from portal.web.tables import paginate, search_text
 
 
 def _requested_filter() -> str:
     key = request.args.get("filter", DEFAULT_FILTER)
     return key if key in FILTER_KEYS else DEFAULT_FILTER
-
-
-def search_text() -> str:
-    return request.args.get("q", "").strip()[:100]
 
 
 def _jobs_context(filter_key: str, search: str) -> dict:
@@ -92,7 +69,7 @@ def _jobs_context(filter_key: str, search: str) -> dict:
             else {}
         ),
         # The header badge shows the Ready to Update count: counted above already.
-        "waiting_update_count": lambda: counts["ready_to_update"],
+        "layout": page_layout(waiting_updates=counts["ready_to_update"]),
     }
 
 
@@ -109,11 +86,16 @@ def _require_approver(update_request: CostCodeUpdateRequest) -> None:
         deny(refusal + ".")
 
 
+def _jobs_url() -> str:
+    """Ready to Update, with the search the decision was taken in."""
+    return url_for("erp_integrations.jobs", filter="ready_to_update", q=search_text() or None)
+
+
 def _after_decision(message: str, close_modal: bool = False):
     """The Ready to Update panel without the request, the header badge and the message."""
     if not is_htmx():
         flash(message, "success")
-        return redirect(url_for("erp_integrations.jobs", filter="ready_to_update", q=search_text() or None))
+        return redirect(_jobs_url())
     return render_template(
         "erp_integrations/_decision_response.html",
         **_jobs_context("ready_to_update", search_text()),
@@ -145,7 +127,7 @@ def requested_updates(request_id: int):
         "erp_integrations/_cost_codes_for_update.html",
         update_request=update_request,
         line_count=len(lines),
-        line_rows=requested_line_rows(lines, cost_types),
+        lines=lines,
         cost_types=cost_types,
     )
 
@@ -165,7 +147,7 @@ def approve_request(request_id: int):
             seen_lines=form.seen_lines.data,
         )
     except ServiceError as error:
-        return service_error_response(error)
+        return refusal_response(error, back=_jobs_url())
     return _after_decision(result.message)
 
 
@@ -191,11 +173,11 @@ def reject_dialog(request_id: int):
     """Reject asks for a reason: a small dialog (or a page without htmx)."""
     update_request = _waiting_request_or_refusal(request_id)
     if update_request.status != RequestStatus.REQUESTED:
-        return service_error_response(AlreadyDecided(decided_message(update_request)))
+        return refusal_response(AlreadyDecided(decided_message(update_request)), back=_jobs_url())
     context = _reject_context(update_request, RejectForm(), None)
     if is_htmx():
         return render_template("erp_integrations/_reject_dialog.html", in_dialog=True, **context)
-    return render_template("erp_integrations/reject.html", in_dialog=False, **context)
+    return render_page("erp_integrations/reject.html", in_dialog=False, **context)
 
 
 @bp.route("/requests/<int:request_id>/reject", methods=["POST"])
@@ -210,7 +192,7 @@ def reject(request_id: int):
                 company_id=current_user.company_id,
             )
         except (AlreadyDecided, NotFound, PermissionDenied) as refusal:
-            return service_error_response(refusal)
+            return refusal_response(refusal, back=_jobs_url())
         except ServiceError as refusal:
             error = str(refusal)
         else:
@@ -229,4 +211,4 @@ def reject(request_id: int):
             200,
             {"HX-Retarget": "#reject-form", "HX-Reswap": "outerHTML"},
         )
-    return render_template("erp_integrations/reject.html", in_dialog=False, **context), 422
+    return render_page("erp_integrations/reject.html", in_dialog=False, **context), 422

@@ -18,7 +18,7 @@ from portal.erp_integrations.sync_forms import (
 )
 from portal.extensions import db
 from portal.models import SYNC_SCHEDULES, CompanyTool, Level
-from portal.services import NotFound, ServiceError
+from portal.services import ServiceError
 from portal.services import erp_job_links as links
 from portal.services.sync import (
     RUN_STATES,
@@ -29,9 +29,9 @@ from portal.services.sync import (
     set_sync_schedule,
 )
 from portal.tasks import sync_company
-from portal.web import error_response, is_htmx
-
-INCOMPLETE_FORM = "The form is incomplete or out of date. Reload the page and try again."
+from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
+from portal.web.htmx import is_htmx, poll_answer, render_page_or_partial
+from portal.web.layout import render_page
 
 # --- Sync tab -----------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def _runs_context() -> dict:
 def sync():
     company = current_user.company
     schedule_form = ScheduleForm()
-    return render_template(
+    return render_page(
         "erp_integrations/sync.html", schedule_form=schedule_form,
         sync_now_form=SyncNowForm(company=company.slug), schedules=SYNC_SCHEDULES,
         can_admin=current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.ADMIN,
@@ -63,10 +63,10 @@ def sync():
 @bp.route("/sync/runs")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def sync_runs():
-    """The run history, polled while a run is queued or running; 286 tells htmx to stop."""
+    """The run history, polled while a run is queued or running."""
     context = _runs_context()
     html = render_template("erp_integrations/_sync_runs.html", **context)
-    return html, 200 if context["running"] else 286
+    return poll_answer(html, done=not context["running"])
 
 
 @bp.post("/sync/schedule")
@@ -80,7 +80,7 @@ def change_sync_schedule():
             db.session, current_user.company_id, form.schedule.data, actor=current_user
         )
     except ServiceError as error:
-        return error_response(400, str(error))
+        return refusal_response(error, back=url_for("erp_integrations.sync"))
     flash(f"Sync schedule set to {company.sync_schedule_label}.", "success")
     return redirect(url_for("erp_integrations.sync"), 303)
 
@@ -94,7 +94,7 @@ def sync_now():
     try:
         run = queue_sync(db.session, current_user.company_id, actor=current_user)
     except ServiceError as error:
-        return error_response(409, str(error))
+        return refusal_response(error, back=url_for("erp_integrations.sync"))
     sync_company(current_user.company_id, "manual", current_user.id, run.id)
     if is_htmx():
         db.session.expire_all()  # the task may have run already (immediate mode)
@@ -106,22 +106,21 @@ def sync_now():
 # --- Ready to Import / Ready to Export actions ------------------------------------------------
 
 
-def _back():
-    """Back to the Jobs page the action was taken on (same filter), never to another site."""
+def _jobs_page_url() -> str:
+    """The Jobs page the action was taken on (same filter), never another site."""
     referrer = request.referrer or ""
     parts = urlsplit(referrer)
     if referrer and parts.netloc == request.host and parts.path.startswith(url_for("erp_integrations.jobs")):
-        return redirect(referrer, 303)
-    return redirect(url_for("erp_integrations.jobs"), 303)
+        return referrer
+    return url_for("erp_integrations.jobs")
+
+
+def _back():
+    return redirect(_jobs_page_url(), 303)
 
 
 def _refused(error: ServiceError):
-    if isinstance(error, NotFound):
-        return error_response(404, str(error))
-    if is_htmx():
-        return error_response(409, str(error))
-    flash(str(error), "error")
-    return _back()
+    return refusal_response(error, back=_jobs_page_url())
 
 
 @bp.post("/ready-to-import/add")
@@ -175,9 +174,10 @@ def accept_export(project_id: int):
 
 def _decision_page(project, form, action: str, status: int = 200):
     jobs = links.unlinked_erp_jobs(db.session, current_user.company_id) if action == "link" else []
-    return render_template(
-        "erp_integrations/export_decision.html", project=project, form=form, action=action,
-        erp_jobs=jobs,
+    # The same template is the dialog (htmx) and the page.
+    return render_page_or_partial(
+        "erp_integrations/export_decision.html", "erp_integrations/export_decision.html",
+        project=project, form=form, action=action, erp_jobs=jobs,
     ), status
 
 

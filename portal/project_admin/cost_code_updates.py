@@ -1,74 +1,36 @@
 """The project side of cost code updates: Cost Codes from Company, cost type boxes, Send to ERP."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from portal.auth.permissions import project_tool_required
 from portal.extensions import db
-from portal.models import CostCodeUpdateRequest, Level, Project, ProjectCostCode
+from portal.models import Level, Project, ProjectCostCode
 from portal.project_admin import bp
 from portal.project_admin.forms import FormError, company_code_selections, cost_type_choice
-from portal.services import NotFound, ServiceError
+from portal.services import ServiceError
+from portal.services.cost_code_page import update_request_state
 from portal.services.project_cost_codes import (
     add_company_codes_to_project,
     add_cost_types_to_code,
     company_codes_query,
     group_by_division,
-    latest_update_request,
     remove_unsent_cost_type,
-    request_line_count,
     send_updates_to_erp,
-    unsent_count,
 )
-from portal.web import (
-    error_response,
-    is_htmx,
-    paginate,
-    render_page_or_partial,
-    requested_page,
-)
+from portal.web.errors import error_response, refusal_response
+from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.tables import paginate, requested_page, search_text
 
 COST_CODE_PATH = "/<int:project_id>/admin/work-breakdown-structure/segments/cost-code"
-NEEDS_ADMIN = f"You need {Level.ADMIN.label} on this project's Admin tool."
-
-
-@dataclass
-class UpdateRequestState:
-    """What the Cost Code page and the project page say about the project's cost code updates."""
-
-    request: CostCodeUpdateRequest | None
-    line_count: int
-    unsent: int
-    may_change: bool
-
-    @property
-    def send_refusal(self) -> str | None:
-        if not self.may_change:
-            return NEEDS_ADMIN
-        if not self.unsent:
-            return "Nothing new to send: add cost codes or cost types first."
-        return None
-
-
-@bp.app_template_global()
-def update_request_state(project: Project) -> UpdateRequestState:
-    update_request = latest_update_request(db.session, project)
-    return UpdateRequestState(
-        request=update_request,
-        line_count=request_line_count(db.session, update_request) if update_request else 0,
-        unsent=unsent_count(db.session, project),
-        may_change=current_user.project_level(project.id) >= Level.ADMIN,
-    )
 
 
 def _company_codes_page(project: Project, posted: MultiDict, status: int = 200):
     # A refused Add shows the list the user was looking at (its search and page ride along in
     # the form, as htmx may have changed them since the page loaded), with their ticks kept.
-    search = (posted.get("list_q") or request.args.get("q", "")).strip()[:100]
+    search = search_text(posted, "list_q") if posted.get("list_q") else search_text()
     # Paged: a company list can hold tens of thousands of codes.
     page = paginate(
         company_codes_query(project, search),
@@ -112,15 +74,15 @@ def add_cost_codes_from_company(project):
 @bp.route(f"{COST_CODE_PATH}/send-to-erp", methods=["POST"])
 @project_tool_required(Level.ADMIN)
 def send_to_erp(project):
+    back = url_for("project_admin.cost_codes", project_id=project.id)
     try:
         update_request = send_updates_to_erp(db.session, project, current_user)
     except ServiceError as error:
-        flash(str(error), "error")
-    else:
-        lines = len(update_request.lines)
-        flash(f"Sent to ERP: {lines} line{'s' if lines != 1 else ''} wait for approval in "
-              "ERP Integrations.", "success")
-    return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+        return refusal_response(error, back=back)
+    lines = len(update_request.lines)
+    flash(f"Sent to ERP: {lines} line{'s' if lines != 1 else ''} wait for approval in "
+          "ERP Integrations.", "success")
+    return redirect(back)
 
 
 @bp.route(f"{COST_CODE_PATH}/cost-types", methods=["POST"])
@@ -128,20 +90,24 @@ def send_to_erp(project):
 def assign_cost_type(project):
     """A cost type box of the Cost Code table: ticking adds the cost type, unticking removes an
     unsent one. Answers the code's row and the refreshed actions (Send to ERP may come alive)."""
+    back = url_for("project_admin.cost_codes", project_id=project.id)
     try:
         cost_code_id, cost_type_id, ticked = cost_type_choice(request.form)
+    except FormError as error:
+        return error_response(422, str(error))
+    try:
         if ticked:
             add_cost_types_to_code(db.session, project, current_user, cost_code_id, {cost_type_id})
         else:
             remove_unsent_cost_type(db.session, project, current_user, cost_code_id, cost_type_id)
-    except NotFound as error:
-        return error_response(404, str(error))
-    except (FormError, ServiceError) as error:
-        return error_response(422, str(error))
+    except ServiceError as error:
+        return refusal_response(error, back=back)
     if not is_htmx():
-        return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+        return redirect(back)
+    admin_level = current_user.project_level(project.id)
     return render_template(
         "project_admin/_cost_code_row_changed.html", project=project,
         cost_code=db.session.get(ProjectCostCode, cost_code_id),
-        cost_types=project.company.cost_types, admin_level=current_user.project_level(project.id),
+        cost_types=project.company.cost_types, admin_level=admin_level,
+        update_state=update_request_state(db.session, project, admin_level),
     )

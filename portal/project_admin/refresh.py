@@ -1,12 +1,12 @@
 """Refresh Cost Codes on a project's Cost Code page, and the banner that follows the job."""
 from __future__ import annotations
 
-from flask import make_response, redirect, render_template, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import deny, project_tool_required
 from portal.extensions import db
-from portal.models import JobStatus, Level, Project
+from portal.models import JobStatus, Level
 from portal.project_admin import bp
 from portal.services import PermissionDenied
 from portal.services.refresh import (
@@ -17,18 +17,10 @@ from portal.services.refresh import (
     start_project_refresh,
 )
 from portal.tasks import enqueue_refresh
-from portal.web import is_htmx
+from portal.web.htmx import is_htmx, poll_answer
 
-# htmx stops polling when a poll answers 286.
-STOP_POLLING = 286
-
-
-@bp.app_template_global()
-def project_refresh_job(project: Project):
-    """The job the Cost Code page shows: the running one, else the last one."""
-    return latest_refresh(db.session, project.id)
-
-
+# Pure helpers the refresh templates share (they load nothing): the out-of-date rule over a
+# project's loaded dates, and a finished job's one-line result.
 bp.add_app_template_global(project_is_out_of_date, "project_is_out_of_date")
 bp.add_app_template_global(result_summary, "refresh_result_summary")
 
@@ -65,9 +57,5 @@ def _status_response(project):
         "project_admin/_refresh_status.html", project=project, refresh_job=job,
         admin_level=current_user.project_level(project.id),
     )
-    if running:
-        return body
-    # Done: stop the poll; static/js/refresh.js reloads the cost code table on the event.
-    response = make_response(body, STOP_POLLING)
-    response.headers["HX-Trigger"] = "cost-codes-refreshed"
-    return response
+    # Done: the poll stops; static/js/refresh.js reloads the cost code table on the event.
+    return poll_answer(body, done=not running, trigger="cost-codes-refreshed")

@@ -6,8 +6,8 @@ before commitments.
 """
 from __future__ import annotations
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
 from portal.models import (
     Commitment,
@@ -15,6 +15,7 @@ from portal.models import (
     CompanyTool,
     CostCodeUpdateRequest,
     Level,
+    Project,
     RequestStatus,
     User,
     utcnow,
@@ -82,3 +83,29 @@ def export_commitment_request(
             object_label=f"{label} {commitment.title}", project_id=commitment.project_id,
         )
     return commitment
+
+
+# The Commitments tab lists what still needs the user: ready, queued for export, or failed.
+LISTED_ON_COMMITMENTS_TAB = (
+    CommitmentStatus.READY, CommitmentStatus.EXPORT_REQUESTED, CommitmentStatus.FAILED,
+)
+
+
+def commitments_to_export_query(company_id: int, search: str = "") -> Select:
+    """The Commitments tab's rows, (commitment, update waiting), matching the search on the
+    project's or the commitment's number or name, in project order."""
+    query = (
+        select(Commitment, update_waiting(Commitment.project_id).label("update_waiting"))
+        .join(Commitment.project)
+        .options(contains_eager(Commitment.project))
+        .where(Commitment.company_id == company_id, Commitment.status.in_(LISTED_ON_COMMITMENTS_TAB))
+    )
+    if search:
+        pattern = f"%{search}%"
+        query = query.where(
+            or_(
+                Project.number.ilike(pattern), Project.name.ilike(pattern),
+                Commitment.number.ilike(pattern), Commitment.title.ilike(pattern),
+            )
+        )
+    return query.order_by(Project.number, Commitment.kind.desc(), Commitment.number)

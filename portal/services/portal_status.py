@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from portal.models import LAST_BACKUP, WORKER_HEARTBEAT, PortalMark, SyncRun, utcnow
+from portal.models import ACTIVE_JOB_STATES, LAST_BACKUP, WORKER_HEARTBEAT, PortalMark, SyncRun, utcnow
 from portal.services import transaction
 from portal.services.sync import STALE_AFTER as SYNC_STALE_AFTER
 
@@ -118,7 +118,7 @@ def last_syncs(session: Session, now: datetime, company_id: int | None = None) -
     syncs = []
     for run in runs:
         entry: dict[str, Any] = {"company_id": run.company_id, "status": run.status}
-        if run.status in ("queued", "running"):
+        if run.status in ACTIVE_JOB_STATES:
             entry["running_for_seconds"] = round((now - run.started_at).total_seconds())
             last_sign = run.heartbeat_at or run.started_at
             entry["stalled"] = last_sign < now - SYNC_STALE_AFTER

@@ -31,15 +31,13 @@
     }
   });
 
-  // htmx does not swap 4xx/5xx answers; show their message (a small partial) in the flash area.
+  // Error answers (4xx/5xx) are swapped into the flash area by htmx itself (responseHandling in
+  // base.html's htmx-config). An answer that did not come from the portal (a proxy's error page)
+  // has no message in it: say what happened instead.
   document.addEventListener("htmx:responseError", function (event) {
     const area = document.getElementById("flash-area");
-    const xhr = event.detail.xhr;
-    if (!area) return;
-    const html = xhr.responseText && xhr.responseText.indexOf("flash") !== -1
-      ? xhr.responseText
-      : '<div class="flash flash-error" role="alert">The request failed (' + xhr.status + "). Reload the page and try again.</div>";
-    area.innerHTML = html;
+    if (!area || area.querySelector(".flash")) return;
+    area.innerHTML = '<div class="flash flash-error" role="alert">The request failed (' + event.detail.xhr.status + "). Reload the page and try again.</div>";
   });
 
   document.addEventListener("htmx:sendError", function () {

@@ -142,7 +142,10 @@ def test_commitment_export_waits_for_the_cost_code_update(page, live_server):
     expect(row).to_contain_text("Cost code update waiting for approval")
     assert_accessible(page, "Commitments")
     row.get_by_role("button", name=re.compile("^Export")).click()
-    expect(page.get_by_role("alert")).to_contain_text("Update the project's cost codes first")
+    # The refusal (409) is put in the flash area, whatever the button's own target.
+    expect(page.locator("#flash-area").get_by_role("alert")).to_contain_text(
+        "Update the project's cost codes first"
+    )
     screenshot(page, "commitments-1-refused")
 
     other = page.get_by_role("row", name=re.compile("RB-2401 Maple Street Medical Office.*SC-001"))

@@ -121,6 +121,16 @@ def _queue_refresh(
     return job
 
 
+def out_of_date_projects(session: Session, company: Company) -> list[Project]:
+    """The company's projects that Refresh all projects would refresh, in number order."""
+    return list(session.scalars(
+        select(Project)
+        .where(Project.company_id == company.id, Project.archived.is_(False))
+        .where(out_of_date_clause(company))
+        .order_by(Project.number)
+    ))
+
+
 @dataclass
 class RefreshBatch:
     batch_id: str
@@ -131,12 +141,7 @@ def start_refresh_all_projects(session: Session, company: Company, actor: User) 
     """Refresh all projects: one job per out-of-date project of the company, under one batch id."""
     if actor.company_id != company.id or actor.tool_level(CompanyTool.COMPANY_ADMIN) < Level.ADMIN:
         raise PermissionDenied("You need Admin on the Company Admin tool to refresh all projects.")
-    projects = session.scalars(
-        select(Project)
-        .where(Project.company_id == company.id, Project.archived.is_(False))
-        .where(out_of_date_clause(company))
-        .order_by(Project.number)
-    ).all()
+    projects = out_of_date_projects(session, company)
     batch = RefreshBatch(batch_id=str(uuid.uuid4()))
     for project in projects:
         job = _queue_refresh(session, project, actor, batch.batch_id)

@@ -1,0 +1,49 @@
+"""The site layout (base.html): its header's tools, company name and waiting badge.
+
+Every full page is rendered through render_page(), which gives the layout its data; the header
+has no template globals that query. The ERP Integrations badge counts the requests waiting in
+Ready to Update, for users who may approve them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import render_template
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import Company, CompanyTool, Level
+from portal.services.approvals import waiting_request_count
+
+
+@dataclass(frozen=True)
+class Layout:
+    company: Company | None = None
+    # (label, endpoint) of each company tool the user may open, in header order.
+    tools: list[tuple[str, str]] = field(default_factory=list)
+    # The badge beside ERP Integrations; None where it is not shown at all.
+    waiting_updates: int | None = None
+
+
+def page_layout(waiting_updates: int | None = None, *, count_waiting: bool = True) -> Layout:
+    """The layout's data for the signed-in user. A view that has counted the waiting requests
+    already passes `waiting_updates`; error pages after a failure pass count_waiting=False."""
+    if not current_user.is_authenticated:
+        return Layout()
+    tools = []
+    if current_user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY:
+        tools.append(("ERP Integrations", "erp_integrations.jobs"))
+    if current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.READ_ONLY:
+        tools.append(("Company Admin", "company_admin.directory"))
+    tools.append(("Projects", "project_admin.projects"))
+    if not current_user.can_push_to_accounting:
+        waiting_updates = None
+    elif waiting_updates is None and count_waiting:
+        waiting_updates = waiting_request_count(db.session, current_user.company_id)
+    return Layout(company=current_user.company, tools=tools, waiting_updates=waiting_updates)
+
+
+def render_page(template: str, *, layout: Layout | None = None, **context: Any) -> str:
+    """A full page: the template with the layout's data."""
+    return render_template(template, layout=layout or page_layout(), **context)
