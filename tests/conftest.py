@@ -22,10 +22,12 @@ from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, select, text
 
 from portal import create_app
+from portal.auth.session import SESSION_TOKEN
 from portal.config import TestConfig
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.extensions import db
 from portal.models import Company, Project, User
+from portal.services.login import open_session
 
 BACKEND = os.environ.get("PORTAL_TEST_DB", "sqlite")
 POSTGRES_SERVER = os.environ.get("PORTAL_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -169,9 +171,11 @@ class AuthActions:
         """Start a session for a demo user as the login form would, without the slow hash check."""
         email = role_or_email if "@" in role_or_email else f"{role_or_email}@{company}"
         user = user_by_email(email)
+        token = open_session(db.session, user_id=user.id)
         with self._client.session_transaction() as session:
             session.clear()
             session["_user_id"] = user.get_id()
+            session[SESSION_TOKEN] = token
             session["_fresh"] = True
             session["login_at"] = time.time()
         return user

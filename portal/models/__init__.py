@@ -6,7 +6,7 @@ from portal.models.erp_job import Commitment, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
 from portal.models.project import CostTypeAssignment, Project, ProjectCostCode
 from portal.models.update_request import CostCodeUpdateRequest, UpdateRequestLine
-from portal.models.user import ProjectPermission, User
+from portal.models.user import LoginSession, ProjectPermission, User
 
 __all__ = [
     "ERP_SYSTEMS",
@@ -20,6 +20,7 @@ __all__ = [
     "CostTypeAssignment",
     "ErpJob",
     "Level",
+    "LoginSession",
     "Project",
     "ProjectCostCode",
     "ProjectPermission",

@@ -1,0 +1,70 @@
+"""Log-in throttling: failed attempts counted per address, per account from an address, and per
+account from everywhere, in the rate limiter's store (memory, or Redis when REDIS_URL is set).
+
+An attempt is charged *before* its password is checked, with the store's atomic increment, and
+refunded if the password was right: parallel attempts cannot all pass a "not yet at the limit"
+test and then all be checked. Counting an account's failures per address lets someone's
+guesses from one machine lock only that machine out, while the higher ceiling per account
+across addresses still stops guessing spread over many machines.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from flask import current_app
+from limits import RateLimitItem, parse
+
+from portal.extensions import limiter
+
+# (setting, what the count is kept per): the identifiers are filled from (address, account).
+_LIMITS = (
+    ("LOGIN_ADDRESS_FAILURE_LIMIT", "address"),
+    ("LOGIN_FAILURE_LIMIT", "account-from-address"),
+    ("LOGIN_ACCOUNT_FAILURE_LIMIT", "account"),
+)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    retry_after: int  # seconds
+
+    @property
+    def message(self) -> str:
+        minutes = max(1, math.ceil(self.retry_after / 60))
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return f"Too many failed log-in attempts. Try again in {wait}."
+
+
+@dataclass(frozen=True)
+class Attempt:
+    address: str
+    account: str
+
+    def _limits(self) -> list[tuple[RateLimitItem, tuple[str, ...]]]:
+        identifiers = {
+            "address": (self.address,),
+            "account-from-address": (self.account, self.address),
+            "account": (self.account,),
+        }
+        return [
+            (parse(current_app.config[setting]), ("login", kind, *identifiers[kind]))
+            for setting, kind in _LIMITS
+        ]
+
+    def charge(self) -> Refusal | None:
+        """Count this attempt as a failure; a Refusal if any limit is spent (check nothing then)."""
+        spent = []
+        for item, identifiers in self._limits():
+            if not limiter.limiter.hit(item, *identifiers):
+                spent.append((item, identifiers))
+        if not spent:
+            return None
+        resets = [limiter.limiter.get_window_stats(item, *ids).reset_time for item, ids in spent]
+        return Refusal(retry_after=max(1, math.ceil(max(resets) - time.time())))
+
+    def refund(self) -> None:
+        """The password was right: this attempt was not a failure after all."""
+        for item, identifiers in self._limits():
+            limiter.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
