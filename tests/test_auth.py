@@ -42,6 +42,9 @@ def test_login_is_refused_after_ten_failures_for_one_account(client, auth):
         ("https://evil.example/", "/erp-integrations/jobs"),
         ("//evil.example/", "/erp-integrations/jobs"),
         ("/\\evil.example", "/erp-integrations/jobs"),
+        ("/\nx", "/erp-integrations/jobs"),  # a control character would break the redirect
+        ("/projects/\x7f", "/erp-integrations/jobs"),
+        ("/projects/?page=2", "/projects/?page=2"),
     ],
 )
 def test_next_only_redirects_on_site(auth, next_url, lands_on):
