@@ -76,6 +76,9 @@ class Config:
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
     LOGIN_ADDRESS_FAILURE_LIMIT = "20 per 15 minutes"
     LOGIN_ACCOUNT_FAILURE_LIMIT = "50 per 15 minutes"
+    # Password checks running at once per server process (each keeps a processor busy for
+    # most of a second); a log-in beyond them is asked to try again in a moment.
+    LOGIN_CONCURRENT_CHECKS = int(os.environ.get("LOGIN_CONCURRENT_CHECKS", "2"))
     # The throttle's refund (a failure that was not) needs counters, as fixed windows keep.
     RATELIMIT_STRATEGY = "fixed-window"
     # How many reverse proxies in front of the portal add X-Forwarded-For / -Proto: the client's

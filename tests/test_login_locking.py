@@ -96,7 +96,9 @@ def test_parallel_wrong_log_ins_neither_fail_nor_block_an_admins_save(app, live_
     for thread in threads:
         thread.join()
     assert save_statuses == [302] * 6
-    assert login_statuses and all(status == 200 for status in login_statuses), login_statuses
+    # Wrong passwords ("Wrong e-mail or password") or, past the checks one process runs at
+    # once, "try again in a few seconds": never an error.
+    assert login_statuses.count(200) > 0 and set(login_statuses) <= {200, 429}, login_statuses
     db.session.expire_all()
     assert user_by_email("accountant@ridgeline.test").erp_integrations_level == Level.STANDARD
 

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 
+import portal.services.login
 from portal import create_app
 from portal.config import TestConfig
 from portal.demo import DEMO_PASSWORD
@@ -24,6 +25,7 @@ def log_in(client, email: str, password: str = WRONG, address: str = "10.0.0.5",
 def test_parallel_wrong_passwords_check_no_more_passwords_than_the_limit(app):
     # 40 at once against a limit of 10: the limit is charged before each check, atomically,
     # so no more than 10 of them get as far as having their password checked.
+    app.config["LOGIN_CONCURRENT_CHECKS"] = 40  # all 40 may check at once, as far as that goes
     statuses: list[int] = []
 
     def attempt():
@@ -113,3 +115,36 @@ def test_behind_a_trusted_proxy_the_address_is_the_one_it_forwards(proxied_app):
         for n in range(2)
     ]
     assert [a.status_code for a in answers] == [200, 429]
+
+
+def test_log_ins_beyond_the_checks_running_at_once_are_asked_to_try_again_at_once(app, client, monkeypatch):
+    app.config["LOGIN_CONCURRENT_CHECKS"] = 1
+    checking, finish = threading.Event(), threading.Event()
+    real_check = portal.services.login.password_matches
+
+    def slow_check(password_hash: str, password: str) -> bool:
+        checking.set()
+        finish.wait(30)
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(portal.services.login, "password_matches", slow_check)
+    first = []
+
+    def log_in_slowly():
+        with app.app_context():
+            first.append(log_in(app.test_client(), "viewer@ridgeline.test", DEMO_PASSWORD))
+            db.session.remove()
+
+    thread = threading.Thread(target=log_in_slowly)
+    thread.start()
+    try:
+        assert checking.wait(30)
+        busy = log_in(client, "approver@ridgeline.test", DEMO_PASSWORD, address="10.0.0.8")
+    finally:
+        finish.set()
+        thread.join()
+    assert busy.status_code == 429 and busy.headers["Retry-After"] == "2"
+    assert "Try again in a few seconds." in busy.data.decode()
+    assert first[0].status_code == 302
+    # The refused attempt was not counted against anyone: the approver logs in now.
+    assert log_in(client, "approver@ridgeline.test", DEMO_PASSWORD, address="10.0.0.8").status_code == 302

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.auth import bp
 from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from portal.auth.session import SESSION_TOKEN
-from portal.auth.throttle import Attempt, Refusal
+from portal.auth.throttle import BUSY, Attempt, Refusal, password_checks
 from portal.extensions import db
 from portal.models import CompanyTool, Level, User
 from portal.services import ServiceError
@@ -62,13 +62,14 @@ def login():
         # request.remote_addr is the client's: X-Forwarded-For counts only through ProxyFix,
         # for as many proxies as TRUSTED_PROXIES says.
         attempt = Attempt(address=request.remote_addr or "", account=form.email.data.strip().lower())
-        refusal = attempt.charge()
-        if refusal is not None:
-            return _too_many_attempts(refusal)
-        logged_in = login_service.log_in(
-            db.session, email=form.email.data, password=form.password.data,
-            lifetime=current_app.config["SESSION_LIFETIME"],
-        )
+        with password_checks.slot(current_app.config["LOGIN_CONCURRENT_CHECKS"]) as free:
+            refusal = attempt.charge() if free else BUSY
+            if refusal is not None:
+                return _too_many_attempts(refusal)
+            logged_in = login_service.log_in(
+                db.session, email=form.email.data, password=form.password.data,
+                lifetime=current_app.config["SESSION_LIFETIME"],
+            )
         if logged_in is not None:
             attempt.refund()
             session.clear()  # no session fixation: nothing from before the login survives

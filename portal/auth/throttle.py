@@ -10,7 +10,10 @@ across addresses still stops guessing spread over many machines.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import current_app
@@ -32,6 +35,8 @@ class Refusal:
 
     @property
     def message(self) -> str:
+        if self.retry_after < 60:
+            return BUSY_MESSAGE
         minutes = max(1, math.ceil(self.retry_after / 60))
         wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
         return f"Too many failed log-in attempts. Try again in {wait}."
@@ -68,3 +73,38 @@ class Attempt:
         """The password was right: this attempt was not a failure after all."""
         for item, identifiers in self._limits():
             limiter.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
+
+
+BUSY = Refusal(retry_after=2)
+BUSY_MESSAGE = "The portal is checking many log-ins at once. Try again in a few seconds."
+
+
+class PasswordChecks:
+    """How many password checks run at once in this process.
+
+    Each check keeps a processor busy for most of a second on purpose (scrypt). Past a few at
+    once they only slow each other and every other page down, and they hold the server's
+    worker threads: a log-in beyond the limit is answered at once, to try again in a moment,
+    instead of queueing in front of everyone else's work.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running = 0
+
+    @contextmanager
+    def slot(self, limit: int) -> Iterator[bool]:
+        """Yields whether this check may run now (False: answer BUSY)."""
+        with self._lock:
+            free = self._running < limit
+            if free:
+                self._running += 1
+        try:
+            yield free
+        finally:
+            if free:
+                with self._lock:
+                    self._running -= 1
+
+
+password_checks = PasswordChecks()
