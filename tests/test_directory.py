@@ -139,6 +139,18 @@ def test_add_user_refuses_bad_input_with_a_message_naming_it(client, auth, email
     assert db.session.scalar(select(db.func.count()).select_from(User)) == before
 
 
+def test_adding_an_email_another_company_uses_does_not_say_it_exists_there(client, auth):
+    auth.login_as("admin")
+    response = client.post_form("/company-admin/directory/new", {
+        "name": "Someone", "email": "viewer@harborpoint.test", "password": "long-enough-1",
+        "erp_integrations_level": "0", "company_admin_level": "0",
+    })
+    assert response.status_code == 422
+    page = response.data.decode().replace("&#34;", '"')
+    assert 'The e-mail "viewer@harborpoint.test" cannot be used for a new user.' in page
+    assert "already" not in page and "Harbor Point" not in page
+
+
 # --- Levels -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
