@@ -89,3 +89,8 @@ def test_login_writes_an_audit_event(auth):
     assert db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "user.login", AuditEvent.actor_id == user.id)
     )
+
+
+def test_a_control_character_in_the_email_is_a_wrong_log_in_not_an_error(auth):
+    response = auth.login("viewer\x00@ridgeline.test")
+    assert response.status_code == 200 and b"Wrong e-mail or password." in response.data
