@@ -3,13 +3,20 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, log_in, screenshot
+from tests.browser.conftest import AXE_SCRIPT, assert_accessible, log_in, screenshot
 
 NEW_PASSWORD = "my-own-password-1"  # noqa: S105 (a test's password)
 
 
+def _new_browser_page(browser):
+    """Two people at two browsers: each their own context (cookies), with axe-core loaded."""
+    context = browser.new_context()
+    context.add_init_script(path=str(AXE_SCRIPT))
+    return context.new_page()
+
+
 def test_reset_password_then_the_user_chooses_a_new_one_on_account(browser, live_server):
-    admin = browser.new_context().new_page()
+    admin = _new_browser_page(browser)
     log_in(admin, live_server, "admin@ridgeline.test")
     admin.get_by_role("navigation", name="Tools").get_by_role("link", name="Company Admin").click()
     admin.get_by_role("link", name="Read Only Viewer (Ridgeline)").click()
@@ -20,7 +27,7 @@ def test_reset_password_then_the_user_chooses_a_new_one_on_account(browser, live
     assert_accessible(admin, "reset password")
     screenshot(admin, "reset-password")
 
-    viewer = browser.new_context().new_page()
+    viewer = _new_browser_page(browser)
     log_in(viewer, live_server, "viewer@ridgeline.test", password=temporary)
     expect(viewer.get_by_role("heading", name="Account")).to_be_visible()
     expect(viewer.locator("#flash-area")).to_contain_text("Choose a new password")
