@@ -31,15 +31,14 @@ _LIMITS = (
 
 @dataclass(frozen=True)
 class Refusal:
-    retry_after: int  # seconds
+    retry_after: int  # seconds, for the Retry-After header
+    message: str
 
-    @property
-    def message(self) -> str:
-        if self.retry_after < 60:
-            return BUSY_MESSAGE
-        minutes = max(1, math.ceil(self.retry_after / 60))
-        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
-        return f"Too many failed log-in attempts. Try again in {wait}."
+
+def _spent_limit(retry_after: int) -> Refusal:
+    minutes = max(1, math.ceil(retry_after / 60))
+    wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return Refusal(retry_after, f"Too many failed log-in attempts. Try again in {wait}.")
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class Attempt:
         if not spent:
             return None
         resets = [limiter.limiter.get_window_stats(item, *ids).reset_time for item, ids in spent]
-        return Refusal(retry_after=max(1, math.ceil(max(resets) - time.time())))
+        return _spent_limit(max(1, math.ceil(max(resets) - time.time())))
 
     def refund(self) -> None:
         """The password was right: this attempt was not a failure after all."""
@@ -75,8 +74,7 @@ class Attempt:
             limiter.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
 
 
-BUSY = Refusal(retry_after=2)
-BUSY_MESSAGE = "The portal is checking many log-ins at once. Try again in a few seconds."
+BUSY = Refusal(2, "The portal is checking many log-ins at once. Try again in a few seconds.")
 
 
 class PasswordChecks:
