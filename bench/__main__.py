@@ -490,6 +490,27 @@ class Bench:
         if result["errors"] or result["lost_updates"]:
             raise PortalWrong(f"{result['errors']} server errors, {result['lost_updates']} lost updates")
 
+    def login_flood(self) -> None:
+        from bench.login_flood import CLIENTS, run_login_flood
+
+        seconds = 4 if self.quick else 10
+        result = run_login_flood(self, seconds)
+        self.add(
+            Row(
+                f"Log-in flood {seconds}s, {CLIENTS} clients' wrong passwords: "
+                "admin's save p99 (floor: no flood)",
+                result["flood_p99_ms"],
+                result["quiet_p99_ms"],
+                "ms",
+                "time",
+                "0 errors",
+                result["errors"] == 0,
+                f"errors {result['errors']}, {result['wrong_log_ins']} wrong log-ins answered "
+                f"({result['log_ins_per_s']:.1f}/s), {result['throttled']} throttled; "
+                f"{result['saves']} saves, p50 {result['flood_p50_ms']:.1f} ms",
+            )
+        )
+
     # ------------------------------------------------------------- report
     def report(self) -> Path:
         print()
@@ -531,6 +552,7 @@ FIGURES = [
     "sync_export",
     "approval_to_erp",
     "mixed_load",
+    "login_flood",
 ]
 
 

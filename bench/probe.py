@@ -235,9 +235,11 @@ def approval_to_erp(url: str, actor_id: int) -> dict:
     from flask.sessions import SecureCookieSessionInterface
     from itsdangerous import URLSafeTimedSerializer
 
+    from portal.auth.session import SESSION_TOKEN
     from portal.erp import reference
     from portal.extensions import db
     from portal.models import Company, CostCodeUpdateRequest, Project, UpdateRequestLine, User
+    from portal.services.login import open_session
 
     app = _app(url)
     with app.app_context():
@@ -260,6 +262,7 @@ def approval_to_erp(url: str, actor_id: int) -> dict:
         raw_token = "bench-csrf-token"
         session = {
             "_user_id": actor.get_id(),
+            SESSION_TOKEN: open_session(db.session, user_id=actor.id),
             "_fresh": True,
             "login_at": time.time(),
             "csrf_token": raw_token,

@@ -11,7 +11,8 @@ USER_AGENT = "ccp-bench"
 
 def signed_session(app, user, raw_csrf_token: str) -> str:
     """The session cookie a browser holds after logging in as `user` (with USER_AGENT): the
-    user, Flask-Login's identifier of the browser, the log-in time and a CSRF secret. A page
+    user, its session on the server, Flask-Login's identifier of the browser, the log-in time and
+    a CSRF secret. A page
     then leaves the session as it is, so it is not re-signed and sent back with every answer.
 
     Flask-Login's own login_user fills the session, in a request like the bench's requests, so
@@ -20,12 +21,17 @@ def signed_session(app, user, raw_csrf_token: str) -> str:
     from flask.sessions import SecureCookieSessionInterface
     from flask_login import login_user
 
+    from portal.auth.session import SESSION_TOKEN
+    from portal.extensions import db
+    from portal.services.login import open_session
+
     with app.test_request_context(
         headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     ):
         login_user(user, fresh=True)
         payload = {
             **session,
+            SESSION_TOKEN: open_session(db.session, user_id=user.id),
             "login_at": time.time(),
             "csrf_token": raw_csrf_token,
         }

@@ -5,6 +5,7 @@ import gc
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import extensions
 from portal.config import PROJECT_ROOT, Config, instance_secret_key
@@ -27,6 +28,15 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_secret_key(config_class.INSTANCE_DIR)
+    if app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "session":
+        # A __Host- cookie is only ever set over HTTPS, for this host and path "/": neither a
+        # subdomain nor a plain-HTTP page can plant one.
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (log-in throttling, logs) from that many proxies' X-Forwarded-For,
+        # never from the header as a client sent it.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     # --- Running it for years (issue 19): logs ---
     from portal.logs import init_request_logging

@@ -74,7 +74,19 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session's own 12 h limit bounds the token
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"  # noqa: S105 (a method name, not a password)
     MIN_PASSWORD_LENGTH = 8
+    # Failed log-ins (portal/auth/throttle.py): per account from one address, per address
+    # whatever the account, and a higher ceiling per account from every address together.
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    LOGIN_ADDRESS_FAILURE_LIMIT = "20 per 15 minutes"
+    LOGIN_ACCOUNT_FAILURE_LIMIT = "50 per 15 minutes"
+    # Password checks running at once per server process (each keeps a processor busy for
+    # most of a second); a log-in beyond them is asked to try again in a moment.
+    LOGIN_CONCURRENT_CHECKS = int(os.environ.get("LOGIN_CONCURRENT_CHECKS", "2"))
+    # The throttle's refund (a failure that was not) needs counters, as fixed windows keep.
+    RATELIMIT_STRATEGY = "fixed-window"
+    # How many reverse proxies in front of the portal add X-Forwarded-For / -Proto: the client's
+    # address is taken that many hops back. 0 (default): the header is ignored, as anyone can send it.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
     RATELIMIT_HEADERS_ENABLED = False
     PAGE_SIZE = 50

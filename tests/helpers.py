@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import create_engine, func, select
 
+from portal.auth.session import SESSION_TOKEN
 from portal.demo import DEMO_PASSWORD
 from portal.extensions import db
 from portal.models import (
@@ -31,6 +32,7 @@ from portal.models import (
     StandardCostCode,
     User,
 )
+from portal.services.login import open_session
 
 
 class PortalClient(FlaskClient):
@@ -187,15 +189,19 @@ class AuthActions:
         """The real login form (slow: a full scrypt check). Use login_as elsewhere."""
         return self._client.post_form("/login", {"email": email, "password": password, "next": next_url})
 
-    def login_as(self, role_or_email: str, company: str = "ridgeline.test") -> User:
-        """Start a session for a demo user as the login form would, without the slow hash check."""
+    def login_as(self, role_or_email: str, company: str = "ridgeline.test", token: str | None = None) -> User:
+        """Start a session for a demo user as the login form would, without the slow hash check.
+
+        `token`: a server-side session opened already (for an app that cannot write one)."""
         email = role_or_email if "@" in role_or_email else f"{role_or_email}@{company}"
         user = user_by_email(email)
+        token = token or open_session(db.session, user_id=user.id)
         with self._client.session_transaction() as session:
             session.clear()
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["login_at"] = time.time()
+            session[SESSION_TOKEN] = token
         return user
 
     def logout(self):
@@ -210,3 +216,17 @@ def run_together(targets: list[Callable[[], object]], timeout: float = 60) -> No
         thread.start()
     for thread in threads:
         thread.join(timeout=timeout)
+
+
+# --- Migrations -------------------------------------------------------------------------------------
+
+
+def migration_revisions() -> list[str]:
+    """Every migration's revision id, oldest first (the last one is this version's schema)."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "migrations"))
+    newest_first = ScriptDirectory.from_config(config).walk_revisions()
+    return [script.revision for script in reversed(list(newest_first))]

@@ -42,6 +42,9 @@ def test_login_is_refused_after_ten_failures_for_one_account(client, auth):
         ("https://evil.example/", "/erp-integrations/jobs"),
         ("//evil.example/", "/erp-integrations/jobs"),
         ("/\\evil.example", "/erp-integrations/jobs"),
+        ("/\nx", "/erp-integrations/jobs"),  # a control character would break the redirect
+        ("/projects/\x7f", "/erp-integrations/jobs"),
+        ("/projects/?page=2", "/projects/?page=2"),
     ],
 )
 def test_next_only_redirects_on_site(auth, next_url, lands_on):
@@ -86,3 +89,8 @@ def test_login_writes_an_audit_event(auth):
     assert db.session.scalar(
         select(AuditEvent).where(AuditEvent.action == "user.login", AuditEvent.actor_id == user.id)
     )
+
+
+def test_a_control_character_in_the_email_is_a_wrong_log_in_not_an_error(auth):
+    response = auth.login("viewer\x00@ridgeline.test")
+    assert response.status_code == 200 and b"Wrong e-mail or password." in response.data

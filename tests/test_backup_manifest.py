@@ -10,7 +10,7 @@ import pytest
 from portal.extensions import db
 from portal.models import AuditEvent, CostCodeUpdateRequest
 from portal.services.audit import record_event
-from tests.helpers import BACKEND, company_by_slug
+from tests.helpers import BACKEND, company_by_slug, migration_revisions
 
 
 def run(app, *args: str):
@@ -23,7 +23,7 @@ def test_manifest_prints_version_schema_and_rows_of_every_table(app):
     assert result.exit_code == 0, result.output
     manifest = json.loads(result.output)
     assert manifest["database"] == ("postgresql" if BACKEND == "postgresql" else "sqlite")
-    assert manifest["schema_revision"] == ["0006"]
+    assert manifest["schema_revision"] == [migration_revisions()[-1]]
     assert manifest["counts"]["cost code update requests"] == db.session.query(CostCodeUpdateRequest).count()
     assert manifest["table_rows"]["audit_events"] == db.session.query(AuditEvent).count()
 

@@ -5,7 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Level, Project, ProjectPermission, User
+from portal.models import CompanyTool, Level, Project, ProjectPermission, User
+from portal.services import ServiceError
+from portal.services import directory as directory_service
 from tests.helpers import AuthActions, audit_events, first_project, user_by_email
 
 RIDGELINE = "ridgeline.test"
@@ -111,7 +113,7 @@ def test_company_admin_adds_a_user_who_can_log_in(app, client, auth):
     [
         ("new@ridgeline.test", "short", "The password must have at least 8 characters."),
         ("accountant@ridgeline.test", "long-enough-1",
-         'A user with the e-mail "accountant@ridgeline.test" already exists.'),
+         "&lt;accountant@ridgeline.test&gt; is already in your directory."),
         ("not-an-email", "long-enough-1", '"not-an-email" is not an e-mail address.'),
     ],
     ids=["short-password", "duplicate-email", "bad-email"],
@@ -127,6 +129,18 @@ def test_add_user_refuses_bad_input_with_a_message_naming_it(client, auth, email
     assert message.encode() in response.data.replace(b"&#34;", b'"')
     db.session.expire_all()
     assert db.session.scalar(select(db.func.count()).select_from(User)) == before
+
+
+def test_adding_an_email_another_company_uses_does_not_say_it_exists_there(client, auth):
+    auth.login_as("admin")
+    response = client.post_form("/company-admin/directory/new", {
+        "name": "Someone", "email": "viewer@harborpoint.test", "password": "long-enough-1",
+        "erp_integrations_level": "0", "company_admin_level": "0",
+    })
+    assert response.status_code == 422
+    page = response.data.decode().replace("&#34;", '"')
+    assert 'The e-mail "viewer@harborpoint.test" cannot be used for a new user.' in page
+    assert "already" not in page and "Harbor Point" not in page
 
 
 # --- Levels -----------------------------------------------------------------------------------------
@@ -164,16 +178,79 @@ def test_level_change_writes_an_audit_event_with_before_and_after(client, auth):
     assert all(e.actor_name == "Company Admin (Ridgeline)" for e in audit_events("user.set_tool_level"))
 
 
-def test_a_user_cannot_remove_their_own_admin(client, auth):
-    admin = auth.login_as("admin")
+OWN_ACCESS_REFUSAL = b"You cannot change your own tool levels or privileges"
+
+
+@pytest.mark.parametrize(
+    ("erp_integrations_level", "company_admin_level"),
+    [(Level.NONE, Level.STANDARD), (Level.ADMIN, Level.ADMIN)],
+    ids=["lower-own-admin", "raise-own-erp-integrations"],
+)
+def test_rule_10_nobody_changes_their_own_tool_levels(
+    client, auth, erp_integrations_level, company_admin_level
+):
+    admin = make(f"admin@{RIDGELINE}", erp_integrations_level=Level.STANDARD)
+    auth.login_as("admin")
     response = client.post_form(url(admin, "tool-levels"), {
-        "erp_integrations_level": str(int(Level.NONE)), "company_admin_level": str(int(Level.STANDARD)),
+        "erp_integrations_level": str(int(erp_integrations_level)),
+        "company_admin_level": str(int(company_admin_level)),
     }, follow_redirects=True)
-    assert b"You cannot remove your own Admin on Company Admin" in response.data
-    # One transaction: the ERP Integrations change in the same form is not stored either.
+    assert OWN_ACCESS_REFUSAL in response.data
+    # One transaction: no part of the form is stored.
     admin = reload(admin)
-    assert admin.company_admin_level == Level.ADMIN and admin.erp_integrations_level == Level.ADMIN
+    assert admin.company_admin_level == Level.ADMIN and admin.erp_integrations_level == Level.STANDARD
     assert audit_events("user.set_tool_level") == []
+
+
+def test_rule_10_nobody_changes_their_own_project_levels_or_privilege(client, auth):
+    project = first_project()
+    admin = auth.login_as("admin")
+    before = reload(admin).project_level(project.id)
+    other_level = Level.ADMIN if before != Level.ADMIN else Level.NONE
+    response = client.post_form(
+        url(admin, "project-levels"), {f"project-{project.id}": str(int(other_level))}, follow_redirects=True,
+    )
+    assert OWN_ACCESS_REFUSAL in response.data
+    assert reload(admin).project_level(project.id) == before
+    held = reload(admin).can_push_to_accounting
+    response = client.post_form(url(admin, "can-push-to-accounting"), {"granted": "no" if held else "yes"},
+                                follow_redirects=True)
+    assert OWN_ACCESS_REFUSAL in response.data
+    assert reload(admin).can_push_to_accounting is held
+
+
+def test_rule_10_own_page_shows_why_own_access_cannot_be_changed(client, auth):
+    admin = auth.login_as("admin")
+    page = client.get(url(admin)).data
+    assert OWN_ACCESS_REFUSAL in page
+    assert url(admin, "tool-levels").encode() not in page
+    assert url(admin, "project-levels").encode() not in page
+
+
+def test_rule_10_a_company_always_keeps_a_company_admin_at_admin_level(app):
+    # Two admins lower each other at the same moment: the second request was let in while its
+    # sender was still an admin (the stale `second_as_let_in`), after the first one committed.
+    first = user_by_email(f"admin@{RIDGELINE}")
+    for user in db.session.scalars(select(User).where(User.company_id == first.company_id)):
+        if user.id != first.id:
+            user.company_admin_level = Level.NONE
+    second = make(f"viewer@{RIDGELINE}", company_admin_level=Level.ADMIN)
+    second_as_let_in = User(
+        id=second.id, company_id=second.company_id, name=second.name, email=second.email,
+        company_admin_level=Level.ADMIN, erp_integrations_level=Level.NONE,
+    )
+    directory_service.set_tool_levels(
+        db.session, actor=first, user_id=second.id, levels={CompanyTool.COMPANY_ADMIN: Level.STANDARD}
+    )
+    with pytest.raises(ServiceError, match="must keep at least one Company Admin at Admin level"):
+        directory_service.set_tool_levels(
+            db.session, actor=second_as_let_in, user_id=first.id,
+            levels={CompanyTool.COMPANY_ADMIN: Level.STANDARD},
+        )
+    with pytest.raises(ServiceError, match="must keep at least one Company Admin at Admin level"):
+        directory_service.set_user_active(db.session, actor=second_as_let_in, user_id=first.id, active=False)
+    first = reload(first)
+    assert first.company_admin_level == Level.ADMIN and first.active
 
 
 def test_admin_sets_a_users_level_on_each_projects_admin_tool(client, auth):

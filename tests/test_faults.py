@@ -16,7 +16,8 @@ from portal.config import TestConfig
 from portal.extensions import db
 from portal.faults import DISK_FULL, READ_ONLY
 from portal.models import AuditEvent, CostCodeUpdateRequest, SyncRun
-from tests.helpers import BACKEND, AuthActions, PortalClient, side_paths
+from portal.services.login import open_session
+from tests.helpers import BACKEND, AuthActions, PortalClient, side_paths, user_by_email
 from tests.sync.factories import approved_request, project_by_number
 from tests.sync.test_sync_files import _sync, sage_files  # noqa: F401  (fixture)
 from tests.test_approvals import waiting_request
@@ -45,11 +46,12 @@ def test_an_approval_on_a_read_only_database_says_so_and_changes_nothing(
     request = waiting_request()
     request_id, lines, approvals = request.id, len(request.lines), _approvals()
     db.session.rollback()
+    token = open_session(db.session, user_id=user_by_email("approver@ridgeline.test").id)
     read_only = create_app(TestConfig, **_read_only(database_url), **side_paths(tmp_path / "ro"))
     read_only.test_client_class = PortalClient
     with read_only.app_context():
         client = read_only.test_client()
-        AuthActions(client).login_as("approver")
+        AuthActions(client).login_as("approver", token=token)
         response = client.htmx_post(_approve_url(request), {"seen_lines": lines})
         page = response.get_data(as_text=True)
         db.session.remove()
@@ -66,11 +68,12 @@ def test_an_approval_on_a_read_only_database_says_so_and_changes_nothing(
 def test_sync_now_on_a_read_only_database_says_so_and_starts_nothing(app, database_url, tmp_path):
     runs = db.session.scalar(select(func.count()).select_from(SyncRun))
     db.session.rollback()
+    token = open_session(db.session, user_id=user_by_email("admin@ridgeline.test").id)
     read_only = create_app(TestConfig, **_read_only(database_url), **side_paths(tmp_path / "ro"))
     read_only.test_client_class = PortalClient
     with read_only.app_context():
         client = read_only.test_client()
-        AuthActions(client).login_as("admin")
+        AuthActions(client).login_as("admin", token=token)
         response = client.htmx_post("/erp-integrations/sync/now", {"company": "ridgeline"})
         db.session.remove()
         db.engine.dispose()

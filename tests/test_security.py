@@ -4,9 +4,16 @@ from __future__ import annotations
 import os
 import stat
 
-from portal.config import Config, instance_secret_key
+import pytest
+
+from portal import create_app
+from portal.config import Config, TestConfig, instance_secret_key
+from portal.demo import DEMO_PASSWORD
+from portal.extensions import db
 from portal.passwords import password_matches
-from tests.helpers import user_by_email
+from tests.helpers import PortalClient, side_paths, user_by_email
+from tests.route_table import URL_ARGUMENTS
+from tests.test_route_sweep import TABLE, _url
 
 
 def test_every_response_carries_the_security_headers(client):
@@ -72,3 +79,82 @@ def test_a_page_view_does_not_rewrite_the_session_cookie(client, auth):
         page = client.get("/erp-integrations/jobs")
         assert page.status_code == 200
         assert "Set-Cookie" not in page.headers
+
+
+@pytest.fixture
+def app_with(database_url, tmp_path):
+    """Another app on the test's database, with settings changed."""
+    made = []
+
+    def make(**settings):
+        settings = {**side_paths(tmp_path), **settings}
+        app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **settings)
+        app.test_client_class = PortalClient
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _get_pages(app) -> list[str]:
+    """Every page the route table lists as a GET, with the Ridgeline objects' ids."""
+    return [
+        _url(app, endpoint, route, URL_ARGUMENTS)
+        for endpoint, route in TABLE.items()
+        if route.method == "GET"
+    ]
+
+
+def test_every_page_carries_frame_ancestors_no_store_and_the_permissions_policy(app, client, auth):
+    auth.login_as("admin")
+    pages = _get_pages(app) + ["/no-such-page"]
+    assert len(pages) > 15
+    for url in pages:
+        response = client.get(url)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], url
+        assert response.headers["X-Frame-Options"] == "DENY", url
+        policy = response.headers["Permissions-Policy"]
+        for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"):
+            assert feature in policy, (url, feature)
+        if not url.startswith("/static/"):
+            assert response.headers["Cache-Control"] == "no-store", url
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP is allowed here
+
+
+def test_with_secure_cookies_every_page_sends_hsts_and_the_cookie_is_host_only(app_with):
+    app = app_with(SESSION_COOKIE_SECURE=True)
+    with app.app_context():
+        client = app.test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        login = client.post_form(
+            "/login", {"email": "admin@ridgeline.test", "password": DEMO_PASSWORD},
+            base_url="https://portal.example",
+        )
+        cookie = login.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-session=") and "Secure" in cookie and "Path=/" in cookie
+        assert "Domain=" not in cookie
+        for url in _get_pages(app) + ["/login", "/no-such-page"]:
+            response = client.get(url, base_url="https://portal.example")
+            # /healthz answers 503 while the test database is not stamped at the newest migration.
+            assert response.status_code in (200, 302, 404, 503), url
+            assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000"), url
+        db.session.remove()
+
+
+def test_csp_allows_exactly_the_cdn_origin_and_hash_only_when_htmx_comes_from_the_cdn(app, client, app_with):
+    own = client.get("/login").headers["Content-Security-Policy"]
+    assert "script-src 'self';" in own and "jsdelivr" not in own
+    cdn_app = app_with(HTMX_FROM_CDN=True)
+    with cdn_app.app_context():
+        response = cdn_app.test_client().get("/login")
+        csp = response.headers["Content-Security-Policy"]
+        db.session.remove()
+    script_src = next(d for d in csp.split("; ") if d.startswith("script-src "))
+    assert script_src.split() == [
+        "script-src", "'self'", "https://cdn.jsdelivr.net", f"'{TestConfig.HTMX_CDN_INTEGRITY}'",
+    ]
+    assert f'src="{TestConfig.HTMX_CDN_URL}"' in response.data.decode()
+    assert f'integrity="{TestConfig.HTMX_CDN_INTEGRITY}"' in response.data.decode()

@@ -1,46 +1,49 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
 
 from portal.auth import bp
-from portal.auth.forms import EmptyForm, LoginForm
-from portal.extensions import db, limiter
+from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
+from portal.auth.session import SESSION_TOKEN
+from portal.auth.throttle import BUSY, Attempt, Refusal, password_checks
+from portal.extensions import db
 from portal.models import CompanyTool, Level, User
-from portal.passwords import password_matches
-from portal.services.audit import record_event
+from portal.services import ServiceError
+from portal.services import account as account_service
+from portal.services import login as login_service
+from portal.web.errors import error_response
 from portal.web.layout import render_page
-
-# Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-_NO_SUCH_USER_HASH = (
-    "scrypt:131072:8:1$0000000000000000$"
-    "b0b3f2b2d6f0f3f6e5c4ab0a1f3e2d1c0b9a8f7e6d5c4b3a2918f7e6d5c4b3a2"
-    "918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a2918f7e6d5c4b3a29180"
-)
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only paths on this site: `//evil.example`, `https://…` and `\\\\host` are dropped."""
-    if not target or "\\" in target or target.startswith("//"):
+    """A return address on this site, as a path (and query): no scheme, host or control characters.
+
+    `//evil.example`, `https://…`, `\\\\host` and `/%0Ax` (a newline breaks the redirect) are dropped.
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(unicodedata.category(character) == "Cc" for character in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
+    if parts.scheme or parts.netloc or parts.fragment:
         return None
     return target
-
-
-def _login_key() -> str:
-    return "login:" + request.form.get("email", "").strip().lower()
 
 
 def _home_for(user: User) -> str:
     if user.can_push_to_accounting and user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.READ_ONLY:
         return url_for("erp_integrations.jobs")
     return url_for("project_admin.projects")
+
+
+def _too_many_attempts(refusal: Refusal):
+    body, status = error_response(429, refusal.message)
+    return body, status, {"Retry-After": str(refusal.retry_after)}
 
 
 @bp.route("/")
@@ -50,13 +53,6 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_FAILURE_LIMIT"],
-    key_func=_login_key,
-    methods=["POST"],
-    deduct_when=lambda response: g.get("login_failed", False),
-    error_message="Too many failed log-in attempts for this account. Wait 15 minutes and try again.",
-)
 def login():
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
@@ -64,21 +60,28 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
-        email = form.email.data.strip().lower()
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        matches = password_matches(user.password_hash if user else _NO_SUCH_USER_HASH, form.password.data)
-        if user is not None and matches and user.active:
+        # request.remote_addr is the client's: X-Forwarded-For counts only through ProxyFix,
+        # for as many proxies as TRUSTED_PROXIES says.
+        attempt = Attempt(address=request.remote_addr or "", account=form.email.data.strip().lower())
+        with password_checks.slot(current_app.config["LOGIN_CONCURRENT_CHECKS"]) as free:
+            refusal = attempt.charge() if free else BUSY
+            if refusal is not None:
+                return _too_many_attempts(refusal)
+            logged_in = login_service.log_in(
+                db.session, email=form.email.data, password=form.password.data,
+                lifetime=current_app.config["SESSION_LIFETIME"],
+            )
+        if logged_in is not None:
+            attempt.refund()
             session.clear()  # no session fixation: nothing from before the login survives
-            login_user(user)
+            login_user(logged_in.user)
             session.permanent = True
             session["login_at"] = time.time()
-            record_event(
-                db.session, company_id=user.company_id, actor=user, action="user.login",
-                object_type="user", object_id=user.id, object_label=user.email,
-            )
-            db.session.commit()
-            return redirect(safe_next(form.next.data) or _home_for(user))
-        g.login_failed = True
+            session[SESSION_TOKEN] = logged_in.session_token
+            if logged_in.user.must_change_password:
+                flash("Your password was reset by a Company Admin. Choose a new password to go on.", "info")
+                return redirect(url_for("auth.account"))
+            return redirect(safe_next(form.next.data) or _home_for(logged_in.user))
         flash("Wrong e-mail or password.", "error")
     return render_page("auth/login.html", form=form)
 
@@ -88,12 +91,44 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        record_event(
-            db.session, company_id=current_user.company_id, actor=current_user, action="user.logout",
-            object_type="user", object_id=current_user.id, object_label=current_user.email,
+        login_service.log_out(
+            db.session, user=current_user._get_current_object(), session_token=session.get(SESSION_TOKEN)
         )
-        db.session.commit()
         logout_user()
         session.clear()
         flash("You have logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _account_page(form: ChangePasswordForm, status: int = 200):
+    return render_page(
+        "auth/account.html", form=form, min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+        must_change_password=current_user.must_change_password,
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page(ChangePasswordForm(formdata=None))
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            account_service.change_password(
+                db.session, user=current_user._get_current_object(),
+                current_password=form.current_password.data, new_password=form.new_password.data,
+                min_password_length=current_app.config["MIN_PASSWORD_LENGTH"],
+                keep_session_token=session.get(SESSION_TOKEN),
+                password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+            )
+        except ServiceError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash("Your password has been changed. Your other sessions have ended.", "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(form, 422)

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from portal.auth.forms import EmptyForm
 from portal.auth.permissions import company_tool_required
 from portal.company_admin import bp
 from portal.company_admin.forms import (
@@ -124,6 +125,7 @@ def user(user_id: int):
         "company_admin/user.html", person=person, levels_form=levels_form,
         projects=directory_service.company_projects(db.session, current_user.company_id),
         is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
+        own_access_refusal=directory_service.OWN_ACCESS_REFUSAL,
     )
 
 
@@ -223,6 +225,29 @@ def set_user_active(user_id: int):
         return f"Deactivated {person.name}; their open sessions have ended.", "success"
 
     return _apply(change, back)
+
+
+@bp.post("/directory/<int:user_id>/password-reset")
+@ADMIN
+def reset_password(user_id: int):
+    person = _company_user_or_404(user_id)
+    back = url_for("company_admin.user", user_id=person.id)
+    if not EmptyForm().validate_on_submit():
+        flash(f"Nothing was changed for {person.name}. Reload the page and try again.", "error")
+        return redirect(back)
+    try:
+        temporary_password = directory_service.reset_password(
+            db.session, actor=_actor(), user_id=person.id,
+            password_hash_method=current_app.config["PASSWORD_HASH_METHOD"],
+        )
+    except ServiceError as error:
+        return refusal_response(error, back=back)
+    # Shown on this answer only (never in a flash, which the session cookie would carry).
+    return render_page(
+        "company_admin/password_reset.html", person=directory_service.company_user(
+            db.session, current_user.company_id, user_id
+        ), temporary_password=temporary_password,
+    )
 
 
 # --- ERP Standard Cost Codes ------------------------------------------------------------------------

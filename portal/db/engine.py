@@ -53,3 +53,19 @@ def begin_writing(session: Session) -> None:
             return
         session.commit()
     session.connection(execution_options={WRITE_LOCK: True})
+
+
+def begin_reading(session: Session) -> None:
+    """Start a transaction that only reads, even inside a POST (on SQLite: without the write lock).
+
+    For work that must not hold the lock while it waits on something slow, such as a log-in
+    checking a password: the read ends (commit) before the slow part, and any write after it
+    goes through begin_writing() in a short transaction of its own.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.in_transaction():
+        session.commit()
+    session.connection(execution_options={WRITE_LOCK: False})

@@ -15,7 +15,7 @@ from portal.models.update_request import (
     RequestStatus,
     UpdateRequestLine,
 )
-from portal.models.user import ProjectPermission, User
+from portal.models.user import LoginSession, ProjectPermission, User
 
 __all__ = [
     "ACTIVE_JOB_STATES",
@@ -39,6 +39,7 @@ __all__ = [
     "CostTypeAssignment",
     "ErpJob",
     "Level",
+    "LoginSession",
     "PortalMark",
     "Project",
     "ProjectCostCode",

@@ -23,6 +23,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped to end every open session of the user (deactivation, password change).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Set by an admin's Reset password: the temporary password only opens the Account page.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
     erp_integrations_level: Mapped[int] = mapped_column(default=Level.NONE)
     company_admin_level: Mapped[int] = mapped_column(default=Level.NONE)
     can_push_to_accounting: Mapped[bool] = mapped_column(default=False)
@@ -54,6 +56,19 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
+
+
+class LoginSession(db.Model):
+    """One log-in in one browser. The session cookie names it by a random token (only the
+    token's SHA-256 is stored); the session lasts while the row exists, so deleting it at
+    log-out ends the session on the server, and a copied cookie opens nothing afterwards."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class ProjectPermission(db.Model):

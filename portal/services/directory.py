@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Mapping
 
 from sqlalchemy import Select, func, or_, select
@@ -19,6 +20,7 @@ from portal.models import (
 from portal.passwords import hash_password
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
+from portal.services.login import end_other_sessions
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -123,6 +125,41 @@ def _require_directory_admin(actor: User) -> None:
         raise PermissionDenied("You need Admin on the Company Admin tool to change the directory.")
 
 
+# Rule 10: nobody changes their own tool levels or privileges, and a company always keeps at
+# least one active Company Admin at Admin level.
+OWN_ACCESS_REFUSAL = (
+    "You cannot change your own tool levels or privileges; another Company Admin at Admin level must do it."
+)
+
+
+def _refuse_own_access(actor: User, user: User) -> None:
+    if user.id == actor.id:
+        raise ServiceError(OWN_ACCESS_REFUSAL)
+
+
+def _keep_a_company_admin(session: Session, user: User, change: str) -> None:
+    """Refuse to `change` ("lower", "deactivate") the company's last active Company Admin Admin.
+
+    The other admins' rows are locked (PostgreSQL) so two admins lowering each other at once
+    cannot both see the other one still there; SQLite's write lock already orders them.
+    """
+    others = session.scalars(
+        select(User.id)
+        .where(
+            User.company_id == user.company_id,
+            User.id != user.id,
+            User.active.is_(True),
+            User.company_admin_level == int(Level.ADMIN),
+        )
+        .with_for_update()
+    ).all()
+    if not others:
+        raise ServiceError(
+            f"You cannot {change} {user.name}: the company must keep at least one Company Admin "
+            "at Admin level. Give someone else Admin on Company Admin first."
+        )
+
+
 def _user_event(session: Session, actor: User, user: User, action: str, **details) -> None:
     record_event(
         session, company_id=user.company_id, actor=actor, action=action, object_type="user",
@@ -143,8 +180,20 @@ def add_user(
     company_admin_level: Level = Level.NONE,
     min_password_length: int = 8,
 ) -> User:
-    """A Company Admin adds a user to their own company's directory."""
+    """A Company Admin adds a user to their own company's directory.
+
+    An e-mail already used in another company is refused without saying so: the directory of
+    one company must not tell anyone who works at another.
+    """
     _require_directory_admin(actor)
+    existing = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if existing is not None:
+        if existing.company_id == actor.company_id:
+            raise ServiceError(f"{existing.name} <{existing.email}> is already in your directory.")
+        raise ServiceError(
+            f'The e-mail "{email.strip().lower()}" cannot be used for a new user. '
+            "Check it with the person, or use another address."
+        )
     return create_user(
         session, company=actor.company, actor=actor, email=email, name=name, password=password,
         password_hash_method=password_hash_method, min_password_length=min_password_length,
@@ -165,15 +214,9 @@ def set_tool_levels(
             before = user.tool_level(tool)
             if before == level:
                 continue
-            if (
-                user.id == actor.id
-                and tool is CompanyTool.COMPANY_ADMIN
-                and level < Level.ADMIN
-            ):
-                raise ServiceError(
-                    "You cannot remove your own Admin on Company Admin; "
-                    "another Company Admin Admin must do it."
-                )
+            _refuse_own_access(actor, user)
+            if tool is CompanyTool.COMPANY_ADMIN and before == Level.ADMIN:
+                _keep_a_company_admin(session, user, "lower")
             setattr(user, f"{tool.value}_level", int(level))
             changes.append(f"{tool.label}: {before.label} → {level.label}")
             _user_event(
@@ -194,6 +237,8 @@ def set_project_levels(
         projects = {p.id: p for p in company_projects(session, actor.company_id)}
         permissions = {p.project_id: p for p in user.project_permissions}
         for project_id, level in levels.items():
+            if Level(level) != user.project_level(project_id):
+                _refuse_own_access(actor, user)
             project = projects.get(project_id)
             if project is None:
                 raise NotFound(f"Project {project_id} does not exist, or is not part of your company.")
@@ -232,6 +277,7 @@ def set_can_push_to_accounting(session: Session, *, actor: User, user_id: int, g
         user = company_user(session, actor.company_id, user_id)
         if user.can_push_to_accounting == granted:
             return False
+        _refuse_own_access(actor, user)
         user.can_push_to_accounting = granted
         _user_event(
             session, actor, user,
@@ -251,6 +297,8 @@ def set_user_active(session: Session, *, actor: User, user_id: int, active: bool
             raise ServiceError("You cannot deactivate yourself; another Company Admin Admin must do it.")
         if user.active == active:
             return False
+        if not active and user.company_admin_level == Level.ADMIN:
+            _keep_a_company_admin(session, user, "deactivate")
         user.active = active
         if not active:
             # The session cookie carries the version, so every open session fails to load.
@@ -260,3 +308,33 @@ def set_user_active(session: Session, *, actor: User, user_id: int, active: bool
             before="Deactivated" if active else "Active", after="Active" if active else "Deactivated",
         )
     return True
+
+
+# Letters and digits nobody misreads when copying from a screen (no 0/O, 1/l/I, 5/S …).
+_TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY346789"  # noqa: S105
+TEMPORARY_PASSWORD_LENGTH = 14
+
+
+def reset_password(session: Session, *, actor: User, user_id: int, password_hash_method: str) -> str:
+    """Company Admin → Directory → Reset password: returns a temporary password, to be shown
+    once. Its holder must choose a new password at their next log-in; every session the user
+    has open ends now."""
+    _require_directory_admin(actor)
+    person = company_user(session, actor.company_id, user_id)
+    if person.id == actor.id:
+        raise ServiceError("You cannot reset your own password; change it on your Account page.")
+    temporary = "".join(
+        secrets.choice(_TEMPORARY_PASSWORD_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH)
+    )
+    # The hash is slow on purpose: end the request's transaction first (on SQLite a POST's
+    # holds the write lock), so the write below is all that waits on the database.
+    session.commit()
+    new_hash = hash_password(temporary, password_hash_method)
+    with transaction(session):
+        user = company_user(session, actor.company_id, user_id)
+        user.password_hash = new_hash
+        user.must_change_password = True
+        user.session_version += 1
+        end_other_sessions(session, user_id=user.id, keep_token=None)
+        _user_event(session, actor, user, "user.reset_password")
+    return temporary

@@ -8,31 +8,61 @@
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
 
 from portal.models import Level
 from portal.web.errors import register_error_pages
 from portal.web.htmx import is_htmx
 from portal.web.tables import url_for_rows
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
+# --- Security headers (every response) -------------------------------------------------------------
+
+# Browser features the portal never uses, turned off for it and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+        "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
 )
+HSTS_MAX_AGE = 365 * 24 * 3600  # a year, as browsers' preload rules ask
 
 
-def _security_headers(response):
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+def content_security_policy(config: Mapping[str, Any]) -> str:
+    """Only the portal's own files; with HTMX_FROM_CDN, also exactly the CDN's origin for the
+    htmx script, pinned by the integrity hash the page's <script> tag carries."""
+    script_src = "'self'"
+    if config.get("HTMX_FROM_CDN"):
+        cdn = urlsplit(config["HTMX_CDN_URL"])
+        script_src += f" {cdn.scheme}://{cdn.netloc} '{config['HTMX_CDN_INTEGRITY']}'"
+    return (
+        f"default-src 'self'; script-src {script_src}; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+def security_headers(response):
+    config = current_app.config
+    response.headers["Content-Security-Policy"] = content_security_policy(config)
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
+    if config["SESSION_COOKIE_SECURE"]:
+        # The portal is served over HTTPS only (its cookie says so): browsers must not try HTTP.
+        response.headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}"
     if request.endpoint != "static":
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 def init_web(app: Flask) -> None:
-    app.after_request(_security_headers)
+    app.after_request(security_headers)
     # Template globals that load nothing: an enum, a request-header test and a URL builder.
     app.jinja_env.globals["Level"] = Level
     app.jinja_env.globals["is_htmx"] = is_htmx

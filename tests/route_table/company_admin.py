@@ -13,6 +13,8 @@ ROUTES = {
     "company_admin.set_project_levels": Route("POST", every(403, admin=302)),
     "company_admin.set_can_push_to_accounting": Route("POST", every(403, admin=302)),
     "company_admin.set_user_active": Route("POST", every(403, admin=302)),
+    # Resets the viewer's password: the temporary one is shown on the answer itself.
+    "company_admin.reset_password": Route("POST", every(403, admin=200)),
     "company_admin.standard_cost_codes": Route("GET", every(403, admin=200)),
     "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
     "company_admin.audit_log": Route("GET", every(403, admin=200)),
