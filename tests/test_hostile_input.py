@@ -201,3 +201,69 @@ def test_hostile_log_in_never_gives_a_server_error(client, value):
                  {"email": "admin@ridgeline.test", "password": DEMO_PASSWORD, "next": value}):
         response = client.post_form("/login", data)
         _assert_no_server_error(response, f"log-in with {data}")
+
+
+# --- What a careless or hostile value does, as a user sees it ---------------------------------------
+
+STANDARD_CODES = "/company-admin/standard-cost-codes"
+
+
+def test_search_takes_percent_and_underscore_as_text(client, auth):
+    auth.login_as("admin")
+    for wildcard in ("_", "%", "\\"):
+        page = client.get(STANDARD_CODES, query_string={"q": wildcard}).get_data(as_text=True)
+        assert "1010.000" not in page, f"searching {wildcard!r} listed codes that do not contain it"
+    assert "1010.000" in client.get(STANDARD_CODES, query_string={"q": "1010"}).get_data(as_text=True)
+
+
+def test_search_with_a_control_character_matches_nothing(client, auth):
+    auth.login_as("admin")
+    response = client.get(STANDARD_CODES, query_string={"q": "1010\x00"})
+    assert response.status_code == 200
+    assert "1010.000" not in response.get_data(as_text=True)
+
+
+def test_a_page_past_the_end_shows_the_last_page(client, auth):
+    auth.login_as("admin")
+    last = client.get(STANDARD_CODES, query_string={"page": str(10**20)}).get_data(as_text=True)
+    assert "Page " in last and "Next ›" not in last and "‹ Previous" in last
+
+
+def test_page_links_carry_only_the_lists_own_query_keys(client, auth):
+    auth.login_as("admin")
+    page = client.get(STANDARD_CODES, query_string={"_external": "1", "endpoint": "x", "q": "0"})
+    links = [part.split('"', 1)[0] for part in page.get_data(as_text=True).split('href="')[1:]]
+    page_links = [link for link in links if "page=" in link]
+    assert page.status_code == 200 and page_links
+    assert not [link for link in links if "_external" in link or "endpoint=" in link or "://" in link]
+    assert all("q=0" in link for link in page_links)  # the search itself is carried to the next page
+
+
+def test_a_form_field_with_a_control_character_is_refused_naming_it(client, auth):
+    auth.login_as("admin")
+    response = client.post_form("/company-admin/directory/new", {
+        "name": "Nul\x00Person", "email": "nul@ridgeline.test", "password": "long enough password",
+        "erp_integrations_level": "0", "company_admin_level": "0",
+    })
+    assert response.status_code == 400
+    assert "“name” contains a control character" in response.get_data(as_text=True)
+    assert "nul@ridgeline.test" not in client.get("/company-admin/directory").get_data(as_text=True)
+
+
+def test_a_return_address_with_a_line_break_returns_to_the_list_after_saving(client, auth):
+    auth.login_as("admin")
+    codes = client.get(STANDARD_CODES).get_data(as_text=True)
+    action = codes.split('action="', 2)[1].split('"', 1)[0]
+    while "/archived" not in action:  # the first form on the page is the search box
+        codes = codes.split(action, 1)[1]
+        action = codes.split('action="', 1)[1].split('"', 1)[0]
+    response = client.post_form(action, {"archived": "yes", "back": f"{STANDARD_CODES}?\nx"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(STANDARD_CODES)
+
+
+def test_audit_log_refuses_a_date_at_the_end_of_time(client, auth):
+    auth.login_as("admin")
+    response = client.get("/company-admin/audit-log", query_string={"to": "9999-12-31"})
+    assert response.status_code == 400
+    assert "too far in the future" in response.get_data(as_text=True)
