@@ -24,6 +24,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         instance_path=str(config_class.INSTANCE_DIR),
     )
+    # Before any blueprint adds its rules: an id no row can have is a 404.
+    from portal.web.input import RowIdConverter
+
+    app.url_map.converters["int"] = RowIdConverter
     app.config.from_object(config_class)
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

@@ -91,6 +91,7 @@ def test_login_writes_an_audit_event(auth):
     )
 
 
-def test_a_control_character_in_the_email_is_a_wrong_log_in_not_an_error(auth):
+def test_a_control_character_in_the_email_is_refused_naming_the_field_not_an_error(auth):
     response = auth.login("viewer\x00@ridgeline.test")
-    assert response.status_code == 200 and b"Wrong e-mail or password." in response.data
+    assert response.status_code == 400
+    assert "“email” contains a control character" in response.get_data(as_text=True)

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import time
-import unicodedata
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
@@ -17,22 +15,8 @@ from portal.services import ServiceError
 from portal.services import account as account_service
 from portal.services import login as login_service
 from portal.web.errors import error_response
+from portal.web.input import safe_return_path
 from portal.web.layout import render_page
-
-
-def safe_next(target: str | None) -> str | None:
-    """A return address on this site, as a path (and query): no scheme, host or control characters.
-
-    `//evil.example`, `https://…`, `\\\\host` and `/%0Ax` (a newline breaks the redirect) are dropped.
-    """
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if any(unicodedata.category(character) == "Cc" for character in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.fragment:
-        return None
-    return target
 
 
 def _home_for(user: User) -> str:
@@ -81,7 +65,7 @@ def login():
             if logged_in.user.must_change_password:
                 flash("Your password was reset by a Company Admin. Choose a new password to go on.", "info")
                 return redirect(url_for("auth.account"))
-            return redirect(safe_next(form.next.data) or _home_for(logged_in.user))
+            return redirect(safe_return_path(form.next.data) or _home_for(logged_in.user))
         flash("Wrong e-mail or password.", "error")
     return render_page("auth/login.html", form=form)
 

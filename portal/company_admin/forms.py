@@ -11,6 +11,7 @@ from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from portal.models import Level
 from portal.services.audit_log import AuditFilter, AuditFilterChoices
+from portal.web.input import MAX_ROW_ID
 
 LEVEL_CHOICES = [SelectChoice(str(int(level)), level.label) for level in Level]
 
@@ -66,7 +67,9 @@ class ProjectLevelsForm(FlaskForm):
                 project_id = int(name.removeprefix("project-"))
                 levels[project_id] = Level(int(value))
             except ValueError:
-                raise ValueError(f'"{value}" is not a permission level for project field {name}.')
+                raise ValueError(f'"{value[:40]}" is not a permission level for project field {name[:40]}.')
+            if not 0 < project_id <= MAX_ROW_ID:
+                raise ValueError(f"{name[:40]} is not a project of your company; nothing was changed.")
         if not levels:
             raise ValueError("No project levels were sent; nothing was changed.")
         return levels
@@ -76,10 +79,14 @@ def _parse_date(value: str, label: str, errors: list[str]) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        parsed = date.fromisoformat(value)
     except ValueError:
         errors.append(f'{label} date "{value[:40]}" is not a date; use the form YYYY-MM-DD.')
         return None
+    if parsed >= date.max:  # the filter reads up to the end of the To date: the next day must exist
+        errors.append(f'{label} date "{value[:40]}" is too far in the future.')
+        return None
+    return parsed
 
 
 def _parse_choice(value: str, choices: list, label: str, errors: list[str]):

@@ -34,6 +34,7 @@ from portal.services import directory as directory_service
 from portal.services.refresh_overview import refresh_all_overview
 from portal.web.errors import error_response, refusal_response
 from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.input import carried_query_args, safe_return_path
 from portal.web.layout import render_page
 from portal.web.tables import paginate, search_text
 
@@ -283,9 +284,8 @@ def set_standard_cost_code_archived(standard_cost_code_id: int):
         )
     except NotFound:
         abort(404)
-    back = request.form.get("back", "")
-    if not back.startswith("/company-admin/standard-cost-codes"):
-        back = url_for("company_admin.standard_cost_codes")
+    list_url = url_for("company_admin.standard_cost_codes")
+    back = safe_return_path(request.form.get("back"), within=list_url) or list_url
     form = ArchiveForm()
     if not form.validate_on_submit():
         flash(f"Nothing was changed for {code.code}: say whether to archive or unarchive it.", "error")
@@ -318,7 +318,7 @@ def audit_log():
         page = paginate(audit_log_service.audit_events_query(current_user.company_id, audit_filter))
     return render_page_or_partial(
         "company_admin/audit_log.html", "company_admin/_audit_log_table.html",
-        page=page, choices=choices, errors=errors, args=request.args,
+        page=page, choices=choices, errors=errors, args=carried_query_args(exclude=("page",)),
         describe_details=audit_log_service.describe_details,
     ), 400 if errors else 200
 

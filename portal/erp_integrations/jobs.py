@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, union
+from sqlalchemy import Select, and_, bindparam, func, literal_column, select, union
 from sqlalchemy.orm import aliased
 
+from portal.db.search import text_search
 from portal.models import (
     OPEN_REQUEST_STATES,
     CostCodeUpdateRequest,
@@ -158,11 +159,6 @@ def counts_query() -> Select:
     return select(*(_count(key, bindparam("company_id")) for key, _ in JOB_FILTERS))
 
 
-def _search(search: str, *columns):
-    pattern = f"%{search}%"
-    return or_(*(column.ilike(pattern) for column in columns))
-
-
 def _line_count():
     return (
         select(func.count())
@@ -192,7 +188,7 @@ def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, 
     if filter_key == "ready_to_import":
         query = select(ErpJob).where(*_where(filter_key, company_id))
         if search:
-            query = query.where(_search(search, ErpJob.number, ErpJob.name))
+            query = query.where(text_search(search, ErpJob.number, ErpJob.name))
         return query.order_by(ErpJob.number), True
     if filter_key == "ready_to_update":
         # The columns the table shows, not three entities per row: a page of 50 built as ORM
@@ -214,7 +210,7 @@ def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, 
             .where(*_where(filter_key, company_id))
         )
         if search:
-            query = query.where(_search(search, *project_columns, requester.name))
+            query = query.where(text_search(search, *project_columns, requester.name))
         return query.order_by(CostCodeUpdateRequest.requested_at, CostCodeUpdateRequest.id), False
     if filter_key == "failed_to_export":
         query = (
@@ -223,9 +219,9 @@ def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, 
             .where(*_where(filter_key, company_id))
         )
         if search:
-            query = query.where(_search(search, *project_columns))
+            query = query.where(text_search(search, *project_columns))
         return query.order_by(Project.number), False
     query = select(Project).where(*_where(filter_key, company_id))
     if search:
-        query = query.where(_search(search, *project_columns))
+        query = query.where(text_search(search, *project_columns))
     return query.order_by(Project.number), True

@@ -3,8 +3,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 from wtforms.widgets import HiddenInput
+
+from portal.web.input import MAX_ROW_ID
+
+# An id is a positive 64-bit number: anything else is no ERP job, refused before a query.
+ERP_JOB_ID = NumberRange(min=1, max=MAX_ROW_ID, message="That is not an ERP job of this company.")
 
 # The <select>s are written in the templates (wtforms 3.3 deprecates tuple choices); the
 # services check that the chosen value exists and name it when it does not.
@@ -24,7 +29,7 @@ class SyncNowForm(FlaskForm):
 class ErpJobActionForm(FlaskForm):
     """Add / hide an ERP job under Ready to Import."""
 
-    erp_job_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    erp_job_id = IntegerField(widget=HiddenInput(), validators=[InputRequired(), ERP_JOB_ID])
 
 
 class ProjectActionForm(FlaskForm):
@@ -39,5 +44,5 @@ class RejectExportForm(FlaskForm):
 
 
 class LinkErpJobForm(FlaskForm):
-    erp_job_id = IntegerField("ERP job", validators=[InputRequired()])
+    erp_job_id = IntegerField("ERP job", validators=[InputRequired(), ERP_JOB_ID])
     submit = SubmitField("Link")

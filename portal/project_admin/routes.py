@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user, login_required
-from sqlalchemy import or_
 
 from portal.auth.permissions import project_tool_required
+from portal.db.search import text_search
 from portal.extensions import db
 from portal.models import Level, Project
 from portal.project_admin import bp
@@ -26,8 +26,7 @@ def projects():
     search = search_text()
     query = visible_projects_query(current_user)
     if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(Project.number.ilike(pattern), Project.name.ilike(pattern)))
+        query = query.where(text_search(search, Project.number, Project.name))
     page = paginate(query.order_by(Project.number))
     return render_page_or_partial(
         "project_admin/projects.html", "project_admin/_projects_table.html", page=page, search=search

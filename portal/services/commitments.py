@@ -6,9 +6,10 @@ before commitments.
 """
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, contains_eager
 
+from portal.db.search import text_search
 from portal.models import (
     Commitment,
     CommitmentStatus,
@@ -101,11 +102,7 @@ def commitments_to_export_query(company_id: int, search: str = "") -> Select:
         .where(Commitment.company_id == company_id, Commitment.status.in_(LISTED_ON_COMMITMENTS_TAB))
     )
     if search:
-        pattern = f"%{search}%"
         query = query.where(
-            or_(
-                Project.number.ilike(pattern), Project.name.ilike(pattern),
-                Commitment.number.ilike(pattern), Commitment.title.ilike(pattern),
-            )
+            text_search(search, Project.number, Project.name, Commitment.number, Commitment.title)
         )
     return query.order_by(Project.number, Commitment.kind.desc(), Commitment.number)

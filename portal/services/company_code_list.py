@@ -1,9 +1,10 @@
 """Company Admin → ERP Standard Cost Codes: the company list, and archiving codes in it."""
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from portal.db.search import text_search
 from portal.erp.formats import code_order_key, in_code_order
 from portal.models import CompanyTool, Level, StandardCostCode, User, utcnow
 from portal.services import NotFound, PermissionDenied, transaction
@@ -13,10 +14,7 @@ from portal.services.audit import record_event
 def standard_cost_codes_query(company_id: int, search: str = "", division: str = "") -> Select:
     query = select(StandardCostCode).where(StandardCostCode.company_id == company_id)
     if search:
-        pattern = f"%{search}%"
-        query = query.where(
-            or_(StandardCostCode.code.ilike(pattern), StandardCostCode.description.ilike(pattern))
-        )
+        query = query.where(text_search(search, StandardCostCode.code, StandardCostCode.description))
     if division:
         query = query.where(StandardCostCode.division == division)
     return query.order_by(*in_code_order(StandardCostCode.code))

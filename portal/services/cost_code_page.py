@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
+from portal.db.search import text_search
 from portal.erp.formats import in_code_order
 from portal.models import CostCodeUpdateRequest, Level, Project, ProjectCostCode, RefreshJob
 from portal.services.project_cost_codes import (
@@ -71,8 +72,5 @@ def project_cost_codes_query(project: Project, search: str = "") -> Select:
         .options(selectinload(ProjectCostCode.assignments))
     )
     if search:
-        pattern = f"%{search}%"
-        query = query.where(
-            or_(ProjectCostCode.code.ilike(pattern), ProjectCostCode.description.ilike(pattern))
-        )
+        query = query.where(text_search(search, ProjectCostCode.code, ProjectCostCode.description))
     return query.order_by(*in_code_order(ProjectCostCode.code))

@@ -5,9 +5,10 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from portal.db.search import text_search
 from portal.models import (
     ERP_SYSTEMS,
     Company,
@@ -102,8 +103,7 @@ def directory_query(company_id: int, search: str = "") -> Select:
     """The company's users by name, optionally those whose name or e-mail contains `search`."""
     query = select(User).where(User.company_id == company_id)
     if search:
-        pattern = f"%{search}%"
-        query = query.where(or_(User.name.ilike(pattern), User.email.ilike(pattern)))
+        query = query.where(text_search(search, User.name, User.email))
     return query.order_by(User.name, User.id)
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from portal.db.search import text_search
 from portal.erp.formats import code_order_key, in_code_order
 from portal.models import (
     AssignmentErpState,
@@ -341,14 +342,9 @@ def company_codes_query(project: Project, search: str = "") -> Select:
         ),
     )
     if search:
-        pattern = f"%{search}%"
-        query = query.where(
-            or_(
-                StandardCostCode.code.ilike(pattern),
-                StandardCostCode.description.ilike(pattern),
-                StandardCostCode.division_name.ilike(pattern),
-            )
-        )
+        query = query.where(text_search(
+            search, StandardCostCode.code, StandardCostCode.description, StandardCostCode.division_name
+        ))
     return query.order_by(*in_code_order(StandardCostCode.division), *in_code_order(StandardCostCode.code))
 
 

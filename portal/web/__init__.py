@@ -17,6 +17,7 @@ from flask import Flask, current_app, request
 from portal.models import Level
 from portal.web.errors import register_error_pages
 from portal.web.htmx import is_htmx
+from portal.web.input import init_input_checks
 from portal.web.tables import url_for_rows
 
 # --- Security headers (every response) -------------------------------------------------------------
@@ -63,7 +64,8 @@ def security_headers(response):
 
 def init_web(app: Flask) -> None:
     app.after_request(security_headers)
-    # Template globals that load nothing: an enum, a request-header test and a URL builder.
+    # Template globals that load nothing: an enum, a request-header test and a URL builder
+    # (and, from web.input, the list's own query keys for its links).
     app.jinja_env.globals["Level"] = Level
     app.jinja_env.globals["is_htmx"] = is_htmx
     app.jinja_env.globals["url_for_rows"] = url_for_rows
@@ -75,3 +77,4 @@ def init_web(app: Flask) -> None:
         return f"{value.isoformat(' ', 'minutes')} UTC" if value else ""
 
     register_error_pages(app)
+    init_input_checks(app)

@@ -41,11 +41,16 @@ class Page:
         return self.page < self.pages
 
 
+# No list has this many pages; a larger ?page= is read as this and then as the last page.
+MAX_PAGE = 1_000_000
+
+
 def requested_page(value: str | None = None) -> int:
     try:
-        return max(1, int(request.args.get("page", "1") if value is None else value))
+        page = int(request.args.get("page", "1") if value is None else value)
     except ValueError:
         return 1
+    return min(max(1, page), MAX_PAGE)
 
 
 def paginate(
@@ -67,6 +72,8 @@ def paginate(
         total = db.session.scalar(
             select(func.count()).select_from(query.order_by(None).subquery()), params
         )
+    # A page past the end (an old link, a typed number) shows the last page.
+    page = min(page, max(1, math.ceil((total or 0) / per_page)))
     result = db.session.execute(query.limit(per_page).offset((page - 1) * per_page), params)
     items = list(result.scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
