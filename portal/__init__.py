@@ -41,6 +41,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     init_login(app, login_manager)
 
+    from portal.auth.directory_login import init_directory_sign_in
+
+    init_directory_sign_in(app)  # issue 17: directory sign-in, when LDAP_URL is set
+
     from portal.tasks import configure_huey
 
     configure_huey(app)

@@ -158,3 +158,18 @@ def sync_company(company_id: int, trigger: str = "schedule", actor_id: int | Non
             logging.getLogger(__name__).info("Sync of company %s not started: %s", company_id, error)
             return None
         return run.id
+
+
+# --- Directory sign-in and e-mail tasks (issue 17) ---
+
+
+@huey.periodic_task(crontab(minute="*/5"), name="end_sessions_of_disabled_directory_accounts")
+def end_sessions_of_disabled_directory_accounts() -> None:
+    """Within five minutes of IT disabling or removing someone, their portal sessions end."""
+    from portal.auth.directory_login import configured_directory
+    from portal.services.directory_signin import end_sessions_of_disabled_accounts
+
+    with _task_session() as session:
+        settings = configured_directory()
+        if settings is not None:
+            end_sessions_of_disabled_accounts(session, settings)

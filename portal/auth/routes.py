@@ -8,11 +8,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from portal.auth import bp
+from portal.auth.directory_login import try_directory
 from portal.auth.forms import EmptyForm, LoginForm
 from portal.auth.passwords import password_matches
 from portal.extensions import db, limiter
 from portal.models import CompanyTool, Level, User
 from portal.services.audit import record_event
+from portal.services.directory_signin.accounts import WRONG_NAME_OR_PASSWORD
 
 # Checked against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 _NO_SUCH_USER_HASH = (
@@ -66,6 +68,11 @@ def login():
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
         matches = password_matches(user.password_hash if user else _NO_SUCH_USER_HASH, form.password.data)
+        refusal = WRONG_NAME_OR_PASSWORD
+        if not (user is not None and matches and user.active):  # issue 17: the company directory
+            directory = try_directory(db.session, user, form.email.data, form.password.data)
+            if directory is not None:
+                user, matches, refusal = directory.user, directory.user is not None, directory.refusal
         if user is not None and matches and user.active:
             session.clear()  # no session fixation: nothing from before the login survives
             login_user(user)
@@ -78,7 +85,7 @@ def login():
             db.session.commit()
             return redirect(safe_next(form.next.data) or _home_for(user))
         g.login_failed = True
-        flash("Wrong e-mail or password.", "error")
+        flash(refusal, "error")
     return render_template("auth/login.html", form=form)
 
 

@@ -9,6 +9,7 @@ Its people, all under dc=example,dc=test:
 | alice | alice-directory-pw | in the group "Accounting Approvers" |
 | bob | bob-directory-pw | in no group |
 | carol | carol-directory-pw | disabled as Active Directory does: userAccountControl bit 2 |
+| dave | dave-directory-pw | his mail is admin@ridgeline.test, a local portal account's |
 | cn=portal,ou=services | service-pw | the service account that looks people up |
 
 userAccountControl comes from Debian's msuser.schema and sits on an ordinary inetOrgPerson
@@ -21,6 +22,8 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +32,10 @@ import pytest
 SUFFIX = "dc=example,dc=test"
 SERVICE_DN = f"cn=portal,ou=services,{SUFFIX}"
 SERVICE_PASSWORD = "service-pw"
-PASSWORDS = {"alice": "alice-directory-pw", "bob": "bob-directory-pw", "carol": "carol-directory-pw"}
+PASSWORDS = {
+    "alice": "alice-directory-pw", "bob": "bob-directory-pw", "carol": "carol-directory-pw",
+    "dave": "dave-directory-pw",
+}
 AD_DISABLED_FILTER = "(userAccountControl:1.2.840.113556.1.4.803:=2)"
 SLAPD = shutil.which("slapd") or ("/usr/sbin/slapd" if Path("/usr/sbin/slapd").exists() else None)
 
@@ -58,6 +64,21 @@ class Directory:
         return settings
 
 
+@contextmanager
+def disabled_for_a_while(directory: Directory, uid: str) -> Iterator[None]:
+    """IT disables `uid` in the directory (Active Directory's way), and enables it again after."""
+    from ldap3 import MODIFY_REPLACE, Connection, Server
+
+    dn = f"uid={uid},ou=people,{SUFFIX}"
+    with Connection(Server(directory.ldap_url), f"cn=admin,{SUFFIX}", "admin-pw", auto_bind=True) as admin:
+        admin.modify(dn, {"userAccountControl": [(MODIFY_REPLACE, ["514"])]})
+        assert admin.result["result"] == 0, admin.result
+        try:
+            yield
+        finally:
+            admin.modify(dn, {"userAccountControl": [(MODIFY_REPLACE, ["512"])]})
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -78,7 +99,7 @@ def _certificates(base: Path) -> None:
          "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.pem", cwd=base)
 
 
-def _person(uid: str, name: str, *extra: str) -> str:
+def _person(uid: str, name: str, *extra: str, mail: str = "") -> str:
     return "\n".join([
         f"dn: uid={uid},ou=people,{SUFFIX}",
         "objectClass: inetOrgPerson",
@@ -87,7 +108,7 @@ def _person(uid: str, name: str, *extra: str) -> str:
         f"cn: {name}",
         f"sn: {name.split()[-1]}",
         f"displayName: {name}",
-        f"mail: {uid}@example.test",
+        f"mail: {mail or uid + '@example.test'}",
         f"userPassword: {PASSWORDS[uid]}",
         *extra,
         "",
@@ -99,6 +120,7 @@ def _entries() -> str:
         _person("alice", "Alice Approver", "userAccountControl: 512"),
         _person("bob", "Bob Builder"),
         _person("carol", "Carol Gone", "userAccountControl: 514"),  # 512 + ACCOUNTDISABLE
+        _person("dave", "Dave Claims", mail="admin@ridgeline.test"),
     ]
     return "\n".join([
         f"dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n",

@@ -4,6 +4,12 @@
 portal user it signs in as. The directory belongs to one company (LDAP_COMPANY): everyone it
 signs in is a user of that company.
 """
+from portal.services.directory_signin.accounts import (
+    DirectorySignIn,
+    apply_group_map,
+    end_sessions_of_disabled_accounts,
+    sign_in_with_directory,
+)
 from portal.services.directory_signin.ldap import (
     DirectoryEntry,
     DirectoryUnavailable,
@@ -21,13 +27,17 @@ from portal.services.directory_signin.settings import (
 
 __all__ = [
     "DirectoryEntry",
+    "DirectorySignIn",
     "DirectorySettings",
     "DirectorySettingsError",
     "DirectoryUnavailable",
     "GroupGrant",
     "SignInFailure",
+    "apply_group_map",
     "authenticate",
     "directory_settings",
+    "end_sessions_of_disabled_accounts",
     "look_up",
     "parse_group_map",
+    "sign_in_with_directory",
 ]
