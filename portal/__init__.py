@@ -45,6 +45,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     init_directory_sign_in(app)  # issue 17: directory sign-in, when LDAP_URL is set
 
+    from portal.services.notifications import mail_settings
+
+    mail_settings(app.config)  # issue 17: a wrong SMTP_URL stops the start, naming the setting
+
     from portal.tasks import configure_huey
 
     configure_huey(app)
@@ -58,6 +62,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     app.register_blueprint(company_admin_bp, url_prefix="/company-admin")
     app.register_blueprint(erp_integrations_bp, url_prefix="/erp-integrations")
     app.register_blueprint(project_admin_bp, url_prefix="/projects")
+
+    from portal.notifications import bp as notifications_bp  # issue 17: Account → Notifications
+
+    app.register_blueprint(notifications_bp)
 
     from portal.web import init_web
 

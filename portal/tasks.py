@@ -173,3 +173,16 @@ def end_sessions_of_disabled_directory_accounts() -> None:
         settings = configured_directory()
         if settings is not None:
             end_sessions_of_disabled_accounts(session, settings)
+
+
+@huey.periodic_task(crontab(minute="*"), name="send_due_mail")
+def send_due_mail_task() -> None:
+    """Mail goes out within a minute of its event (a digest at its hour), retried while the
+    mail server is down; never from a web request."""
+    from flask import current_app
+
+    from portal.notifications.links import portal_links
+    from portal.services.notifications import mail_settings, send_due_mail
+
+    with _task_session() as session:
+        send_due_mail(session, mail_settings(current_app.config), portal_links(current_app))

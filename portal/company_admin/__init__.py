@@ -6,3 +6,6 @@ from portal.company_admin import routes  # noqa: E402,F401
 
 # isort: split
 from portal.company_admin import refresh_all  # noqa: E402,F401
+
+# isort: split
+from portal.company_admin import undelivered_mail  # noqa: E402,F401  (issue 17)

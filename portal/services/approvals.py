@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
+from portal.services.notifications import queue_decision_mail
 
 REASON_MAX_LENGTH = 500
 
@@ -165,6 +166,7 @@ def approve_requested_updates(
             object_label=request.project.label, project_id=request.project_id,
             details={"lines": len(request.lines)},
         )
+        queue_decision_mail(session, request, approver)  # issue 17: tell the requester
         company = session.get(Company, company_id)
         next_sync = when(company.next_sync_at) or "not scheduled"
     return ApprovalResult(
@@ -243,6 +245,7 @@ def reject_requested_updates(
             object_label=request.project.label, project_id=request.project_id,
             details={"lines": len(request.lines), "reason": reason},
         )
+        queue_decision_mail(session, request, approver)  # issue 17: tell the requester
     return request
 
 

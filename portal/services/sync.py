@@ -59,6 +59,7 @@ from portal.models import (
 )
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import event_values, record_event, record_events, recorded_actor
+from portal.services.notifications import queue_export_failed_mail
 
 SCHEDULE_INTERVALS: dict[str, timedelta | None] = {
     "5m": timedelta(minutes=5),
@@ -831,6 +832,7 @@ class _Sync:
                         line.export_message or "Not exported.",
                     )
                 action = "cost_code_request.export_failed"
+                queue_export_failed_mail(self.session, request.id, error)  # issue 17: tell the requester
             outcomes = Counter(map(attrgetter("export_outcome"), request.lines))
             outcomes.pop(None, None)  # lines never answered
             events.append(event_values(
@@ -867,6 +869,7 @@ class _Sync:
             project_id=project.id,
             details={"sync_run": self.run_number, "error": request.last_error},
         )
+        queue_export_failed_mail(self.session, request.id, request.last_error)  # issue 17
 
     # -- 5. contracts and change orders ------------------------------------------------------
 
