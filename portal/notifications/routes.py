@@ -4,6 +4,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SubmitField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from portal.extensions import db
@@ -17,7 +18,8 @@ from portal.services.notifications import mail_is_on, set_approval_mail
 class NotificationsForm(FlaskForm):
     approval_mail = RadioField(
         "E-mail me when a cost code update waits for my approval",
-        choices=list(APPROVAL_MAIL_CHOICES.items()), validators=[InputRequired()],
+        choices=[SelectChoice(value, label) for value, label in APPROVAL_MAIL_CHOICES.items()],
+        validators=[InputRequired()],
     )
     submit = SubmitField("Save notifications")
 

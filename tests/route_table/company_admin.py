@@ -17,4 +17,6 @@ ROUTES = {
     "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
     "company_admin.audit_log": Route("GET", every(403, admin=200)),
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
+    # Undelivered Mail (issue 17): read-only, for Read Only and above.
+    "company_admin.undelivered_mail_list": Route("GET", every(403, admin=200)),
 }

@@ -165,9 +165,13 @@ def send_due_mail(
     sent = 0
     server_context = None
     server = None
+    down: Exception | None = None  # once the server is down, the rest count an attempt too
     try:
         for ids in groups:
             if not _claim(session, ids, now):
+                continue
+            if down is not None:
+                _settle(session, ids, now, down)
                 continue
             mails = session.scalars(
                 select(OutgoingMail).where(OutgoingMail.id.in_(ids))
@@ -185,7 +189,7 @@ def send_due_mail(
             except (smtplib.SMTPException, OSError) as error:
                 _settle(session, ids, now, error)
                 if not _is_permanent(error):
-                    break  # the server is down or busy: the rest waits for the next round too
+                    down = error
                 continue
             _settle(session, ids, now, None)
             sent += 1
