@@ -45,6 +45,10 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     init_directory_sign_in(app)  # issue 17: directory sign-in, when LDAP_URL is set
 
+    from portal.auth.proxy_sign_in import init_proxy_sign_in
+
+    init_proxy_sign_in(app)  # issue 17: a trusted proxy's header, when REMOTE_USER_HEADER is set
+
     from portal.services.notifications import mail_settings
 
     mail_settings(app.config)  # issue 17: a wrong SMTP_URL stops the start, naming the setting

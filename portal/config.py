@@ -93,6 +93,10 @@ class Config:
     LDAP_GROUP_BASE_DN = os.environ.get("LDAP_GROUP_BASE_DN", "")
     LDAP_GROUP_MAP = os.environ.get("LDAP_GROUP_MAP", "")
     LDAP_COMPANY = os.environ.get("LDAP_COMPANY", "")
+    # Sign-in by a reverse proxy that already did Windows sign-in: the header, and the only
+    # addresses (comma-separated IPs or networks) it is believed from.
+    REMOTE_USER_HEADER = os.environ.get("REMOTE_USER_HEADER", "")
+    REMOTE_USER_PROXIES = os.environ.get("REMOTE_USER_PROXIES", "")
 
     # E-mail: off unless SMTP_URL and MAIL_FROM are set. See README.
     SMTP_URL = os.environ.get("SMTP_URL", "")

@@ -219,3 +219,14 @@ def test_an_unavailable_directory_ends_nobodys_session(client, app, directory):
     down = directory_settings(directory.config(LDAP_URL=f"ldap://127.0.0.1:{free_port()}", LDAP_TIMEOUT=1))
     assert end_sessions_of_disabled_accounts(db.session, down) == []
     assert client.get("/projects/").status_code == 200
+
+
+def test_a_directory_user_the_company_admin_deactivated_cannot_sign_in(client):
+    _signed_in_directory_user(client, "bob")
+    client.post_form("/logout")
+    bob = directory_user("bob")
+    bob.active = False
+    db.session.commit()
+    response = log_in(client, "bob", PASSWORDS["bob"])
+    assert response.status_code == 200
+    assert "Your portal account is deactivated" in response.get_data(as_text=True)

@@ -8,6 +8,7 @@ from portal.services.directory_signin.accounts import (
     DirectorySignIn,
     apply_group_map,
     end_sessions_of_disabled_accounts,
+    sign_in_from_proxy,
     sign_in_with_directory,
 )
 from portal.services.directory_signin.ldap import (
@@ -39,5 +40,6 @@ __all__ = [
     "end_sessions_of_disabled_accounts",
     "look_up",
     "parse_group_map",
+    "sign_in_from_proxy",
     "sign_in_with_directory",
 ]

@@ -67,6 +67,29 @@ def sign_in_with_directory(
         return DirectorySignIn(None, unavailable_message(settings))
     if isinstance(found, SignInFailure):
         return DirectorySignIn(None, REFUSALS[found])
+    return _signed_in_user(session, settings, found)
+
+
+def sign_in_from_proxy(session: Session, settings: DirectorySettings, name: str) -> DirectorySignIn:
+    """The person a trusted reverse proxy (which already did Windows sign-in) names, looked up
+    with the service account: the same portal user, levels and groups as a sign-in with the
+    password would give. `DOMAIN\\name` and `name@REALM` are taken as `name`."""
+    name = name.rpartition("\\")[2].partition("@")[0].strip()
+    session.commit()
+    if not name or not settings.can_search:
+        return DirectorySignIn(None, WRONG_NAME_OR_PASSWORD)
+    try:
+        found = look_up(settings, [name]).get(name)
+    except DirectoryUnavailable:
+        return DirectorySignIn(None, unavailable_message(settings))
+    if found is None:
+        return DirectorySignIn(None, REFUSALS[SignInFailure.UNKNOWN_USER])
+    if found.disabled:
+        return DirectorySignIn(None, REFUSALS[SignInFailure.DISABLED])
+    return _signed_in_user(session, settings, found)
+
+
+def _signed_in_user(session: Session, settings: DirectorySettings, found: DirectoryEntry) -> DirectorySignIn:
     if not found.mail:
         return DirectorySignIn(None, NO_MAIL)
     with transaction(session):
@@ -175,14 +198,19 @@ def end_sessions_of_disabled_accounts(session: Session, settings: DirectorySetti
         )
     ).all()
     session.commit()  # nothing held while the directory answers
-    gone: list[tuple[int, str]] = []
+    if not users:
+        return []
     try:
-        for user_id, directory_name in users:
-            entry = look_up(settings, directory_name)
-            if entry is None or entry.disabled or entry.uid.lower() != directory_name.lower():
-                gone.append((user_id, directory_name))
+        entries = look_up(settings, [directory_name for _id, directory_name in users])
     except DirectoryUnavailable:
         return []
+    gone = [
+        (user_id, directory_name)
+        for user_id, directory_name in users
+        if (entry := entries.get(directory_name)) is None
+        or entry.disabled
+        or entry.uid.lower() != directory_name.lower()
+    ]
     if not gone:
         return []
     with transaction(session):

@@ -185,11 +185,15 @@ def authenticate(settings: DirectorySettings, name: str, password: str) -> Direc
     return entry
 
 
-def look_up(settings: DirectorySettings, uid: str) -> DirectoryEntry | None:
-    """A person's entry by their directory name through the service account; None when the
-    directory has no such person. DirectoryUnavailable when it cannot tell."""
+def look_up(settings: DirectorySettings, uids: list[str]) -> dict[str, DirectoryEntry | None]:
+    """Each person's entry by their directory name, through the service account on one
+    connection; None for a name the directory no longer has. DirectoryUnavailable when it
+    cannot tell."""
+    found: dict[str, DirectoryEntry | None] = {}
     with _connected(settings, settings.bind_dn or None, settings.bind_password or None) as service:
         if not _bind(service):
             raise DirectoryUnavailable(f"the service account was refused: {service.result}")
-        found = _find_user(service, settings, uid)
-        return None if found is None else _entry(service, settings, found)
+        for uid in uids:
+            entry = _find_user(service, settings, uid)
+            found[uid] = None if entry is None else _entry(service, settings, entry)
+    return found
