@@ -101,6 +101,7 @@ class Config:
     # E-mail: off unless SMTP_URL and MAIL_FROM are set. See README.
     SMTP_URL = os.environ.get("SMTP_URL", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
     MAIL_DIGEST_HOUR = int(os.environ.get("MAIL_DIGEST_HOUR", "7"))  # UTC hour of the daily digest
 

@@ -1,6 +1,7 @@
 """E-mail about cost code updates, delivered to a real SMTP server (aiosmtpd) by the worker."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -35,8 +36,10 @@ from tests.sync.wrappers import RecordingConnector
 BASE = "https://portal.ridgeline.test/ccp"
 
 
-def deliver(app, now=None, **overrides):
+def deliver(app, now=None, timeout=None, **overrides):
     settings = mail_settings({**app.config, **overrides})
+    if timeout is not None:
+        settings = replace(settings, timeout=timeout)
     return send_due_mail(db.session, settings, portal_links(app), now=now)
 
 
@@ -292,3 +295,86 @@ def test_notifications_page_refuses_an_unknown_choice_naming_it(app, client, aut
     assert response.status_code == 400
     assert "Notifications were not saved" in response.get_data(as_text=True)
     assert approver().approval_mail == "immediate"
+
+
+# --- TLS and sign-in to the mail server ---
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    from tests.directory.conftest import _certificates
+
+    base = tmp_path_factory.mktemp("smtp-tls")
+    _certificates(base)
+    return base
+
+
+def _server_context(certificate):
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate / "server.pem", certificate / "server.key")
+    return context
+
+
+def _password_check(server, session, envelope, mechanism, auth_data):  # noqa: ANN001
+    from aiosmtpd.smtp import AuthResult
+
+    return AuthResult(success=(auth_data.login, auth_data.password) == (b"portal@corp", b"p/w:secret"))
+
+
+@pytest.mark.parametrize("scheme", ["starttls", "smtps"])
+def test_mail_goes_over_tls_with_the_configured_ca_and_signs_in(app, smtp_server, certificate, scheme):
+    from aiosmtpd.controller import Controller
+
+    from tests.mail.conftest import Inbox
+
+    inbox = Inbox()
+    port = free_port()
+    if scheme == "smtps":
+        controller = Controller(
+            inbox, hostname="127.0.0.1", port=port, ssl_context=_server_context(certificate),
+            authenticator=_password_check, auth_required=True,
+            auth_require_tls=False,  # the TLS is implicit here, which aiosmtpd's check does not see
+        )
+        url = f"smtps://portal%40corp:p%2Fw%3Asecret@127.0.0.1:{port}"
+    else:
+        controller = Controller(
+            inbox, hostname="127.0.0.1", port=port, tls_context=_server_context(certificate),
+            require_starttls=True, authenticator=_password_check, auth_required=True,
+        )
+        url = f"smtp://portal%40corp:p%2Fw%3Asecret@127.0.0.1:{port}?starttls=1"
+    controller.start()
+    try:
+        send_for_approval()
+        # A certificate the system's CAs did not sign is refused: the mail waits.
+        assert deliver(app, SMTP_URL=url) == 0
+        assert deliver(app, now=utcnow() + timedelta(minutes=5), SMTP_URL=url,
+                       SMTP_CA_FILE=str(certificate / "ca.pem")) == 2
+        assert len(inbox.to("approver@ridgeline.test")) == 1
+    finally:
+        controller.stop()
+
+
+def test_a_mail_server_that_refuses_the_portal_itself_is_retried_not_given_up(app, smtp_server):
+    # A refused From (or a wrong password) is the portal's setting to fix, not the recipient's
+    # address: the mail waits for the next try instead of becoming undeliverable.
+    from aiosmtpd.controller import Controller
+
+    from tests.mail.conftest import Inbox
+
+    class RefusesTheSender(Inbox):
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802, ANN001
+            return "553 5.7.1 Sender address rejected: not owned by user"
+
+    port = free_port()
+    controller = Controller(RefusesTheSender(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        send_for_approval()
+        assert deliver(app, SMTP_URL=f"smtp://127.0.0.1:{port}") == 0
+        waiting = outbox()
+        assert {(mail.state, mail.attempts) for mail in waiting} == {("queued", 1)}
+        assert all("553" in mail.last_error for mail in waiting)
+    finally:
+        controller.stop()

@@ -44,6 +44,7 @@ class MailSettings:
     starttls: bool = False
     username: str = ""
     password: str = ""
+    ca_file: str = ""  # the CA of a mail server whose certificate the system does not trust
     timeout: float = 10.0
 
 
@@ -65,12 +66,13 @@ def mail_settings(config: Mapping[str, Any]) -> MailSettings | None:
     return MailSettings(
         host=parts.hostname, port=port, sender=sender, tls=parts.scheme == "smtps", starttls=starttls,
         username=unquote(parts.username or ""), password=unquote(parts.password or ""),
+        ca_file=config.get("SMTP_CA_FILE") or "",
     )
 
 
 @contextmanager
 def smtp_connection(settings: MailSettings) -> Iterator[smtplib.SMTP]:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.ca_file or None)
     if settings.tls:
         server: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=context
@@ -91,9 +93,12 @@ def smtp_connection(settings: MailSettings) -> Iterator[smtplib.SMTP]:
 
 
 def _is_permanent(error: Exception) -> bool:
+    """Only the recipient or the message can be refused for good; anything about the server
+    or the portal's account there (down, busy, a wrong password, a refused From) may be fixed
+    by the next try, and its mail must not be given up at the first."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _message in error.recipients.values())
-    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+    return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
 
 
 def _due_messages(session: Session, now: datetime) -> list[list[OutgoingMail]]:
