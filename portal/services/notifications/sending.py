@@ -2,9 +2,10 @@
 
 Each message is claimed before it is sent (its due time moves a lease ahead), so two workers
 never send the same one; it is marked sent in its own transaction right after the server took
-it. A server that is down or answers "try later" (4xx) is tried again, further apart each time,
-up to MAX_ATTEMPTS; a refusal (5xx) or running out of attempts makes the mail undeliverable,
-which Company Admin → Undelivered Mail lists.
+it. A server that is down, busy or refuses the portal itself is tried again, further apart
+each time, up to MAX_ATTEMPTS; a recipient or message the server refuses for good (5xx), or
+running out of attempts, makes the mail undeliverable, which Company Admin → Undelivered Mail
+lists.
 """
 from __future__ import annotations
 
