@@ -27,7 +27,7 @@ class NotificationsForm(FlaskForm):
 def _page(form: NotificationsForm, status: int = 200):
     return render_template(
         "notifications/settings.html", form=form, mail_is_on=mail_is_on(),
-        approver_refusal=approval_refusal(current_user), status=status,
+        approver_refusal=approval_refusal(current_user),
     ), status
 
 
