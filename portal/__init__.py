@@ -63,6 +63,18 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
 
     init_login(app, login_manager)
 
+    from portal.auth.directory_login import init_directory_sign_in
+
+    init_directory_sign_in(app)  # issue 17: directory sign-in, when LDAP_URL is set
+
+    from portal.auth.proxy_sign_in import init_proxy_sign_in
+
+    init_proxy_sign_in(app)  # issue 17: a trusted proxy's header, when REMOTE_USER_HEADER is set
+
+    from portal.services.notifications import mail_settings
+
+    mail_settings(app.config)  # issue 17: a wrong SMTP_URL stops the start, naming the setting
+
     from portal.tasks import configure_huey
 
     configure_huey(app)
@@ -81,6 +93,9 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     from portal.health import bp as health_bp
 
     app.register_blueprint(health_bp)
+    from portal.notifications import bp as notifications_bp  # issue 17: Account → Notifications
+
+    app.register_blueprint(notifications_bp)
 
     from portal.web import init_web
 

@@ -91,6 +91,35 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = False
     PAGE_SIZE = 50
 
+    # Directory sign-in (LDAP / Active Directory): off unless LDAP_URL is set. See README.
+    LDAP_URL = os.environ.get("LDAP_URL", "")
+    LDAP_ALLOW_PLAIN = _flag("LDAP_ALLOW_PLAIN")
+    LDAP_CA_FILE = os.environ.get("LDAP_CA_FILE", "")
+    LDAP_TIMEOUT = float(os.environ.get("LDAP_TIMEOUT", "5"))
+    LDAP_BIND_DN = os.environ.get("LDAP_BIND_DN", "")
+    LDAP_BIND_PASSWORD = os.environ.get("LDAP_BIND_PASSWORD", "")
+    LDAP_BASE_DN = os.environ.get("LDAP_BASE_DN", "")
+    LDAP_USER_FILTER = os.environ.get("LDAP_USER_FILTER", "(|(uid={name})(mail={name}))")
+    LDAP_DN_TEMPLATE = os.environ.get("LDAP_DN_TEMPLATE", "")
+    LDAP_UID_ATTRIBUTE = os.environ.get("LDAP_UID_ATTRIBUTE", "uid")
+    LDAP_DISABLED_FILTER = os.environ.get(
+        "LDAP_DISABLED_FILTER", "(userAccountControl:1.2.840.113556.1.4.803:=2)"
+    )
+    LDAP_GROUP_BASE_DN = os.environ.get("LDAP_GROUP_BASE_DN", "")
+    LDAP_GROUP_MAP = os.environ.get("LDAP_GROUP_MAP", "")
+    LDAP_COMPANY = os.environ.get("LDAP_COMPANY", "")
+    # Sign-in by a reverse proxy that already did Windows sign-in: the header, and the only
+    # addresses (comma-separated IPs or networks) it is believed from.
+    REMOTE_USER_HEADER = os.environ.get("REMOTE_USER_HEADER", "")
+    REMOTE_USER_PROXIES = os.environ.get("REMOTE_USER_PROXIES", "")
+
+    # E-mail: off unless SMTP_URL and MAIL_FROM are set. See README.
+    SMTP_URL = os.environ.get("SMTP_URL", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "")
+    SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+    MAIL_DIGEST_HOUR = int(os.environ.get("MAIL_DIGEST_HOUR", "7"))  # UTC hour of the daily digest
+
     HTMX_VERSION = "2.0.11"
     HTMX_FROM_CDN = _flag("HTMX_FROM_CDN")
     HTMX_CDN_URL = "https://cdn.jsdelivr.net/npm/htmx.org@2.0.11/dist/htmx.min.js"

@@ -185,3 +185,31 @@ def _say_stopped() -> None:
 
     with _task_session() as session:
         record_worker_stopped(session)
+
+
+# --- Directory sign-in and e-mail tasks (issue 17) ---
+
+
+@huey.periodic_task(crontab(minute="*/5"), name="end_sessions_of_disabled_directory_accounts")
+def end_sessions_of_disabled_directory_accounts() -> None:
+    """Within five minutes of IT disabling or removing someone, their portal sessions end."""
+    from portal.auth.directory_login import configured_directory
+    from portal.services.directory_signin import end_sessions_of_disabled_accounts
+
+    with _task_session() as session:
+        settings = configured_directory()
+        if settings is not None:
+            end_sessions_of_disabled_accounts(session, settings)
+
+
+@huey.periodic_task(crontab(minute="*"), name="send_due_mail")
+def send_due_mail_task() -> None:
+    """Mail goes out within a minute of its event (a digest at its hour), retried while the
+    mail server is down; never from a web request."""
+    from flask import current_app
+
+    from portal.notifications.links import portal_links
+    from portal.services.notifications import mail_settings, send_due_mail
+
+    with _task_session() as session:
+        send_due_mail(session, mail_settings(current_app.config), portal_links(current_app))

@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
+from portal.auth.directory_login import try_directory
 from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from portal.auth.session import SESSION_TOKEN
 from portal.auth.throttle import BUSY, Attempt, Refusal, password_checks
@@ -14,6 +15,7 @@ from portal.models import CompanyTool, Level, User
 from portal.services import ServiceError
 from portal.services import account as account_service
 from portal.services import login as login_service
+from portal.services.directory_signin.accounts import WRONG_NAME_OR_PASSWORD
 from portal.web.errors import error_response
 from portal.web.input import safe_return_path
 from portal.web.layout import render_page
@@ -47,14 +49,23 @@ def login():
         # request.remote_addr is the client's: X-Forwarded-For counts only through ProxyFix,
         # for as many proxies as TRUSTED_PROXIES says.
         attempt = Attempt(address=request.remote_addr or "", account=form.email.data.strip().lower())
+        refusal_message = WRONG_NAME_OR_PASSWORD
         with password_checks.slot(current_app.config["LOGIN_CONCURRENT_CHECKS"]) as free:
             refusal = attempt.charge() if free else BUSY
             if refusal is not None:
                 return _too_many_attempts(refusal)
+            lifetime = current_app.config["SESSION_LIFETIME"]
             logged_in = login_service.log_in(
-                db.session, email=form.email.data, password=form.password.data,
-                lifetime=current_app.config["SESSION_LIFETIME"],
+                db.session, email=form.email.data, password=form.password.data, lifetime=lifetime,
             )
+            if logged_in is None:  # issue 17: someone the company directory knows
+                directory = try_directory(db.session, None, form.email.data, form.password.data)
+                if directory is not None and directory.user is not None:
+                    logged_in = login_service.start_session(
+                        db.session, user_id=directory.user.id, lifetime=lifetime
+                    )
+                elif directory is not None:
+                    refusal_message = directory.refusal
         if logged_in is not None:
             attempt.refund()
             session.clear()  # no session fixation: nothing from before the login survives
@@ -66,7 +77,7 @@ def login():
                 flash("Your password was reset by a Company Admin. Choose a new password to go on.", "info")
                 return redirect(url_for("auth.account"))
             return redirect(safe_return_path(form.next.data) or _home_for(logged_in.user))
-        flash("Wrong e-mail or password.", "error")
+        flash(refusal_message, "error")
     return render_page("auth/login.html", form=form)
 
 

@@ -9,3 +9,6 @@ from portal.company_admin import refresh_all  # noqa: E402,F401
 
 # isort: split
 from portal.company_admin import portal_status  # noqa: E402,F401
+
+# isort: split
+from portal.company_admin import undelivered_mail  # noqa: E402,F401

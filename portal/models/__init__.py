@@ -4,6 +4,7 @@ from portal.models.background import ACTIVE_JOB_STATES, JobStatus, RefreshJob, S
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
 from portal.models.erp_job import Commitment, CommitmentStatus, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
+from portal.models.mail import APPROVAL_MAIL_CHOICES, MAIL_KINDS, MAIL_STATES, OutgoingMail
 from portal.models.portal_state import LAST_BACKUP, WORKER_HEARTBEAT, PortalMark
 from portal.models.project import AssignmentErpState, CostTypeAssignment, Project, ProjectCostCode
 from portal.models.update_request import (
@@ -19,6 +20,9 @@ from portal.models.user import LoginSession, ProjectPermission, User
 
 __all__ = [
     "ACTIVE_JOB_STATES",
+    "APPROVAL_MAIL_CHOICES",
+    "MAIL_KINDS",
+    "MAIL_STATES",
     "ERP_SYSTEMS",
     "LAST_BACKUP",
     "OPEN_REQUEST_STATES",
@@ -40,6 +44,7 @@ __all__ = [
     "ErpJob",
     "Level",
     "LoginSession",
+    "OutgoingMail",
     "PortalMark",
     "Project",
     "ProjectCostCode",

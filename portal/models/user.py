@@ -29,6 +29,13 @@ class User(UserMixin, db.Model):
     company_admin_level: Mapped[int] = mapped_column(default=Level.NONE)
     can_push_to_accounting: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Directory sign-in (issue 17): the person's name in the company directory, for users who
+    # sign in there (their password_hash is empty: the portal never stores that password), and
+    # when the directory was last seen to have disabled or removed them.
+    directory_name: Mapped[str | None] = mapped_column(String(254), unique=True, index=True)
+    directory_disabled_at: Mapped[datetime | None]
+    # Account → Notifications: immediate | daily | none (models.mail.APPROVAL_MAIL_CHOICES)
+    approval_mail: Mapped[str] = mapped_column(String(10), default="immediate", server_default="immediate")
 
     company: Mapped[Company] = relationship()
     project_permissions: Mapped[list[ProjectPermission]] = relationship(

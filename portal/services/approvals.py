@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
+from portal.services.notifications import queue_decision_mail
 
 REASON_MAX_LENGTH = 500
 
@@ -166,6 +167,7 @@ def approve_requested_updates(
             object_label=request.project.label, project_id=request.project_id,
             details={"lines": len(request.lines)},
         )
+        queue_decision_mail(session, request, approver)  # issue 17: tell the requester
         company = session.get(Company, company_id)
         next_sync = when(company.next_sync_at) or "not scheduled"
     return ApprovalResult(
@@ -245,6 +247,7 @@ def reject_requested_updates(
             object_label=request.project.label, project_id=request.project_id,
             details={"lines": len(request.lines), "reason": reason},
         )
+        queue_decision_mail(session, request, approver)  # issue 17: tell the requester
     return request
 
 

@@ -74,6 +74,11 @@ def log_in(session: Session, *, email: str, password: str, lifetime: timedelta) 
     user_id = check_credentials(session, email=email, password=password)
     if user_id is None:
         return None
+    return start_session(session, user_id=user_id, lifetime=lifetime)
+
+
+def start_session(session: Session, *, user_id: int, lifetime: timedelta) -> LoggedIn:
+    """The log-in itself, once the person is known (by password or by the company directory)."""
     token = secrets.token_urlsafe(32)
     with transaction(session):
         # Sessions past their lifetime can no longer be used; forget them while we are here.

@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
+from portal.services.notifications import queue_approval_wanted_mail
 
 # A code is known to the ERP job once one of its assignments was approved for export.
 SENT_TO_JOB_STATES = (AssignmentErpState.APPROVED, AssignmentErpState.EXPORTED)
@@ -326,6 +327,7 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                     {assignment.cost_code.code for assignment in pending}
                 )},
             )
+            queue_approval_wanted_mail(session, request, actor)  # issue 17: tell the approvers
     except IntegrityError as error:
         raise ServiceError(CONCURRENT_CHANGE) from error
     return request

@@ -21,4 +21,6 @@ ROUTES = {
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
     # Portal status: Admin on Company Admin only (issue 19).
     "company_admin.portal_status": Route("GET", every(403, admin=200)),
+    # Undelivered Mail (issue 17): read-only, for Read Only and above.
+    "company_admin.undelivered_mail_list": Route("GET", every(403, admin=200)),
 }

@@ -29,6 +29,7 @@ from portal.models import (
 )
 from portal.services import transaction
 from portal.services.audit import event_values, record_event, record_events
+from portal.services.notifications import queue_export_failed_mail
 from portal.services.sync.step_base import SyncStepBase
 
 EXPORTED_OUTCOMES = {"created", "merged_cost_type", "description_kept", "unchanged"}
@@ -247,6 +248,7 @@ class ExportCostCodeRequests(SyncStepBase):
                         line.export_message or "Not exported.",
                     )
                 action = "cost_code_request.export_failed"
+                queue_export_failed_mail(self.session, request.id, error)  # tell the requester
             outcomes = Counter(map(attrgetter("export_outcome"), request.lines))
             outcomes.pop(None, None)  # lines never answered
             events.append(event_values(
@@ -283,3 +285,4 @@ class ExportCostCodeRequests(SyncStepBase):
             project_id=project.id,
             details={"sync_run": self.run_number, "error": request.last_error},
         )
+        queue_export_failed_mail(self.session, request.id, request.last_error)  # tell the requester
