@@ -166,13 +166,23 @@ def approve_requested_updates(
             object_label=request.project.label, project_id=request.project_id,
             details={"lines": len(request.lines)},
         )
-        company = session.get(Company, company_id)
-        next_sync = when(company.next_sync_at) or "not scheduled"
+        next_sync = next_sync_words(session.get(Company, company_id))
     return ApprovalResult(
         request=request,
         message="Approved: the codes will be exported to the ERP at the next data sync "
         f"(next sync: {next_sync}).",
     )
+
+
+def next_sync_words(company: Company) -> str:
+    """When the company's next data sync (which exports approved requests) runs, in words.
+
+    A company on a schedule whose next time is not set yet is due at once: the scheduler's next
+    tick, every minute, starts it.
+    """
+    if company.sync_schedule == "never":
+        return "not scheduled, only Sync Now exports them"
+    return when(company.next_sync_at) or "within a minute"
 
 
 def _tie_assignments(session: Session, request: CostCodeUpdateRequest) -> None:
@@ -301,3 +311,41 @@ def requested_update_lines(session: Session, request_id: int) -> list[RequestedL
             .order_by(*in_code_order(UpdateRequestLine.code), UpdateRequestLine.cost_type_code)
         )
     ]
+
+
+@dataclass(frozen=True)
+class SeveralResult:
+    """One project's answer when several requests are approved with one click."""
+
+    request_id: int
+    project_label: str
+    approved: bool
+    message: str
+
+
+def approve_several(
+    session: Session,
+    choices: list[tuple[int, int | None]],
+    approver: User,
+    *,
+    company_id: int,
+) -> list[SeveralResult]:
+    """Approve each chosen (request id, lines seen) on its own: its own transaction, checks
+    (rule 1, the requester rule, rule 6, unchanged lines) and audit event. One refusal stops
+    only its own request."""
+    results = []
+    for request_id, seen_lines in choices:
+        try:
+            result = approve_requested_updates(
+                session, request_id, approver, company_id=company_id, seen_lines=seen_lines
+            )
+        except ServiceError as refusal:
+            request = session.get(CostCodeUpdateRequest, request_id)
+            known = request is not None and request.company_id == company_id
+            label = request.project.label if known else f"Request {request_id}"
+            results.append(SeveralResult(request_id, label, False, str(refusal)))
+        else:
+            results.append(
+                SeveralResult(request_id, result.request.project.label, True, result.message)
+            )
+    return results

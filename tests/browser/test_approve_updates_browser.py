@@ -55,7 +55,7 @@ def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
     row.get_by_role("button", name=re.compile("^Update")).click()
     expect(page.get_by_role("row", name=re.compile(PROJECT))).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text(
-        "Approved: the codes will be exported to the ERP at the next data sync (next sync: not scheduled)"
+        "Approved: the codes will be exported to the ERP at the next data sync (next sync: within a minute)"
     )
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+2"))).to_be_visible()
     expect(badge).to_have_text("2 cost code updates waiting")
