@@ -58,9 +58,10 @@ def test_update_with_several_ticked_approves_each_on_its_own_and_lists_each_resu
         f"<li><strong>{first.project.label}</strong>: <span class=\"tag tag-ok\">Approved</span> "
         "Approved: the codes will be exported" in html
     )
-    assert f"<li><strong>{second.project.label}</strong>: <span class=\"tag tag-error\">Not approved</span>" in html
+    refused = '<span class="tag tag-error">Not approved</span>'
+    assert f"<li><strong>{second.project.label}</strong>: {refused}" in html
     assert "changed since you opened the page" in html
-    assert f"<li><strong>{third.project.label}</strong>: <span class=\"tag tag-error\">Not approved</span>" in html
+    assert f"<li><strong>{third.project.label}</strong>: {refused}" in html
     assert "Requester may not approve their own request" in html
     db.session.expire_all()
     assert [request.status for request in (first, second, third)] == ["approved", "requested", "requested"]
