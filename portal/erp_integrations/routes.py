@@ -38,7 +38,7 @@ from portal.services.approvals import (
     next_sync_words,
     own_request_refusal,
     reject_requested_updates,
-    requested_update_lines,
+    requested_update_codes,
 )
 from portal.services.project_cost_codes import request_line_count
 from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
@@ -132,14 +132,14 @@ def jobs():
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def requested_updates(request_id: int):
     update_request = _company_request_or_404(request_id)
-    lines = requested_update_lines(db.session, update_request.id)
+    codes, line_count = requested_update_codes(db.session, update_request.id)
     cost_types = current_user.company.cost_types
     return render_page_or_partial(
         "erp_integrations/requested_updates.html",
         "erp_integrations/_cost_codes_for_update.html",
         update_request=update_request,
-        line_count=len(lines),
-        lines=lines,
+        line_count=line_count,
+        codes=codes,
         cost_types=cost_types,
     )
 
