@@ -4,6 +4,7 @@ ones told apart from those already in the ERP, a legend, and a long request scro
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from portal.extensions import db
 from portal.models import UpdateRequestLine
@@ -56,6 +57,6 @@ def test_long_request_scrolls_inside_a_focusable_region_with_its_headings(client
         r'<div class="requested-lines-scroll" tabindex="0" role="region" '
         r'aria-labelledby="requested-lines-caption">\s*<table class="data requested-lines">', html
     )
-    css = open("static/css/portal.css", encoding="utf-8").read()
+    css = (Path(__file__).parents[1] / "static/css/portal.css").read_text(encoding="utf-8")
     assert re.search(r"\.requested-lines thead th \{ position: sticky; top: 0;", css)
     assert re.search(r"\.requested-lines-scroll \{ max-height: [^;]+; overflow: auto;", css)
