@@ -18,8 +18,8 @@ SELECT p.number, p.name, p.erp_job_number, u.name, r.requested_at,
 FROM cost_code_update_requests r
 JOIN projects p ON p.id = r.project_id
 JOIN users u ON u.id = r.requested_by_id
-WHERE r.company_id = ? AND r.status = 'requested'
-ORDER BY r.requested_at LIMIT 50 OFFSET 0
+WHERE r.company_id = ? AND r.status IN ('requested', 'approved')
+ORDER BY r.status, r.requested_at LIMIT 50 OFFSET 0
 """
 # The Cost Codes for Update window: one row per code with a box per company cost type, the
 # requested ones and those already in the ERP marked, as the portal's window shows them.
