@@ -180,7 +180,7 @@ def test_approval_queues_the_lines_for_the_next_sync_and_says_when(app):
     request = waiting_request()
     result = approve("approver@ridgeline.test", request)
     assert result.message == (
-        "Approved: the codes will be exported to the ERP at the next data sync (next sync: not scheduled)."
+        "Approved: the codes will be exported to the ERP at the next data sync (next sync: within a minute)."
     )
     db.session.expire_all()
     assert assignment_states(request) == {"approved"}

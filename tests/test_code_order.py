@@ -15,7 +15,8 @@ from portal.extensions import db
 from portal.models import CostType, ProjectCostCode, StandardCostCode, UpdateRequestLine
 from tests.helpers import company_by_slug, first_project, waiting_request, window_url
 
-CODE_CELL = re.compile(r'<td class="code">([^<]+)</td>')
+# A code's cell: a table cell, or the row's header where the code names the row.
+CODE_CELL = re.compile(r'<t[dh](?: scope="row")? class="code">([^<]+)</t[dh]>')
 
 
 def erp_order(codes: list[str]) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,9 @@ def _verify(folder: Path) -> subprocess.CompletedProcess:
 
 def _copies(tmp_path: Path, replace: tuple[str, str] | None = None) -> Path:
     for unit in UNITS:
-        text = unit.read_text().replace(INSTALL_DIR, str(PROJECT_ROOT))
+        # The units' programs are this test run's own (its venv may live outside the checkout).
+        text = unit.read_text().replace(f"{INSTALL_DIR}/.venv/bin", str(Path(sys.executable).parent))
+        text = text.replace(INSTALL_DIR, str(PROJECT_ROOT))
         if replace:
             text = text.replace(*replace)
         (tmp_path / unit.name).write_text(text)

@@ -149,7 +149,7 @@ def test_each_filter_count_is_the_number_of_projects_it_lists(client, auth):
         select(Project).where(Project.company_id == company.id).order_by(Project.number)
     ).all()
     projects[0].archived = True
-    projects[1].erp_link_state = "ready_to_export"
+    projects[7].erp_link_state = "ready_to_export"
     projects[2].erp_link_message = "The ERP refused the job: the job number is taken."
     projects[3].erp_link_state = "rejected"
     projects[3].erp_link_message = "Use the existing job."
@@ -164,6 +164,7 @@ def test_each_filter_count_is_the_number_of_projects_it_lists(client, auth):
     auth.login_as("viewer")
     for key, label in (
         ("ready_to_export", "Ready to Export"),
+        ("ready_to_update", "Ready to Update"),
         ("failed_to_export", "Failed to Export"),
         ("synced", "Synced"),
         ("archived", "Archived"),
@@ -233,14 +234,14 @@ def test_failed_to_export_counts_each_project_once_and_only_real_link_errors(cli
     projects[1].erp_link_message = ""  # no message
     projects[2].erp_link_state = "rejected"  # the approver's reason, not a failure
     projects[2].erp_link_message = "Use the existing job."
-    projects[3].erp_link_state = "ready_to_export"  # a failure before the job exists
-    projects[3].erp_link_message = "The ERP was not reachable."
+    projects[4].erp_link_state = "ready_to_export"  # a failure before the job exists
+    projects[4].erp_link_message = "The ERP was not reachable."
     db.session.commit()
     auth.login_as("viewer")
     page = client.htmx_get(f"{JOBS}?filter=failed_to_export").get_data(as_text=True)
     assert 'Failed to Export <span class="count">2</span>' in page
     listed = page.split("</nav>", 1)[1]
-    assert projects[0].label in listed and projects[3].label in listed
+    assert projects[0].label in listed and projects[4].label in listed
     assert projects[1].label not in listed and projects[2].label not in listed
 
 
@@ -329,14 +330,20 @@ def test_window_of_a_foreign_request_is_not_found(client, auth):
 # --- Update ---
 
 
-def test_update_approves_removes_the_row_and_updates_counts_badge_and_says_when(client, auth):
+def test_update_approves_keeps_the_row_as_approved_updates_the_badge_and_says_when(client, auth):
     auth.login_as("approver")
     request = waiting_request()
     response = client.htmx_post(update_url(request), {"seen_lines": str(len(request.lines))})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert f'id="update-request-{request.id}"' not in html
-    assert 'aria-current="true">Ready to Update <span class="count">2</span>' in html
+    # Rule 11: the approved request stays under Ready to Update until the sync exports it,
+    # saying who approved it, when, and when it will be exported; it can no longer be decided.
+    row = html[html.index(f'id="update-request-{request.id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "Approved</span> by Accounting Approver (Ridgeline) at " in row
+    assert "exported at the next sync (within a minute)" in row
+    assert "approve_request" not in row and "/update" not in row and "Reject" not in row
+    assert 'aria-current="true">Ready to Update <span class="count">3</span>' in html
     assert re.search(
         r'<span class="badge" id="waiting-badge" hx-swap-oob="true">2<span class="visually-hidden">'
         r" cost code updates waiting</span></span>",
@@ -344,7 +351,7 @@ def test_update_approves_removes_the_row_and_updates_counts_badge_and_says_when(
     )
     assert (
         '<div id="flash-area" hx-swap-oob="innerHTML"><div class="flash flash-success" role="status">'
-        "Approved: the codes will be exported to the ERP at the next data sync (next sync: not scheduled)."
+        "Approved: the codes will be exported to the ERP at the next data sync (next sync: within a minute)."
         in html
     )
     db.session.expire_all()
@@ -359,7 +366,8 @@ def test_update_without_htmx_redirects_with_the_confirmation(client, auth):
     )
     html = response.get_data(as_text=True)
     assert "Approved: the codes will be exported" in html
-    assert 'Ready to Update <span class="count">2</span>' in html
+    assert 'Ready to Update <span class="count">3</span>' in html
+    assert 'id="waiting-badge">2<' in html
 
 
 def test_second_update_sees_who_approved_and_when(client, auth):
@@ -560,7 +568,8 @@ def test_harbor_point_approver_updates_a_sage_300_request(client, auth):
     assert response.status_code == 200
     db.session.expire_all()
     assert request.status == "approved"
-    assert 'Ready to Update <span class="count">2</span>' in response.get_data(as_text=True)
+    assert 'Ready to Update <span class="count">3</span>' in response.get_data(as_text=True)
+    assert 'Approved</span> by Accounting Approver (Harbor)' in response.get_data(as_text=True)
 
 
 def test_update_as_a_one_button_post_approves_the_request_as_it_is(client, auth):

@@ -18,8 +18,9 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user, login_user
 
 from portal.auth.directory_login import configured_directory
+from portal.auth.session import SESSION_TOKEN
 from portal.extensions import db
-from portal.services.audit import record_event
+from portal.services import login as login_service
 from portal.services.directory_signin import sign_in_from_proxy
 
 log = logging.getLogger(__name__)
@@ -74,13 +75,12 @@ def _sign_in_from_proxy_header() -> None:
     if signed_in.user is None:
         log.info("%s named %r, who cannot sign in: %s", header, name, signed_in.refusal)
         return
-    user = signed_in.user
+    logged_in = login_service.start_session(
+        db.session, user_id=signed_in.user.id, lifetime=current_app.config["SESSION_LIFETIME"],
+        signed_in_by="trusted proxy",
+    )
     session.clear()
-    login_user(user)
+    login_user(logged_in.user)
     session.permanent = True
     session["login_at"] = time.time()
-    record_event(
-        db.session, company_id=user.company_id, actor=user, action="user.login", object_type="user",
-        object_id=user.id, object_label=user.email, details={"signed in by": "trusted proxy"},
-    )
-    db.session.commit()
+    session[SESSION_TOKEN] = logged_in.session_token

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, select, union
+from sqlalchemy import Select, and_, bindparam, exists, func, literal_column, select, union
 from sqlalchemy.orm import aliased
 
 from portal.db.search import text_search
@@ -20,6 +20,7 @@ from portal.models import (
     UpdateRequestLine,
     User,
 )
+from portal.services.erp_job_links import UNLINKED_STATES
 
 JOB_FILTERS = [
     ("ready_to_import", "Ready to Import"),
@@ -31,6 +32,8 @@ JOB_FILTERS = [
 ]
 FILTER_KEYS = {key for key, _ in JOB_FILTERS}
 DEFAULT_FILTER = "ready_to_update"
+# Ready to Update lists requests waiting for approval and approved ones until they are exported.
+READY_TO_UPDATE_STATES = (RequestStatus.REQUESTED, RequestStatus.APPROVED)
 
 
 def _link_error(project=Project):
@@ -53,8 +56,13 @@ def _projects_with_requests(company_id: int, *states: str):
 
 
 def _failed_project_ids(company_id: int):
-    """The company's projects under Failed to Export: those with a failed request, and those
-    whose ERP link has an error. Two small index look-ups, never a test of every project."""
+    """The company's projects with a failed request or an ERP link error. Two small index
+    look-ups, never a test of every project."""
+    return union(*_failed_parts(company_id))
+
+
+def _failed_parts(company_id: int) -> tuple:
+    # Apart, so that other sets can be one flat UNION with them: SQLite refuses nested ones.
     project = aliased(Project)
     with_failed_request = (
         select(CostCodeUpdateRequest.project_id)
@@ -66,7 +74,29 @@ def _failed_project_ids(company_id: int):
         )
     )
     with_link_error = select(project.id).where(project.company_id == company_id, _link_error(project))
-    return union(with_failed_request, with_link_error)
+    return with_failed_request, with_link_error
+
+
+# Rule 11: every project of a company is under exactly one filter. Where a project could be
+# under two, the first that applies wins:
+#   Archived > Ready to Update (a request waiting for approval, or approved and waiting for the
+#   next sync) > Failed to Export > Ready to Export (no ERP job yet) > Synced.
+# Ready to Update comes before Failed to Export: the approver's decision is the one step a sync
+# cannot take, and the next sync retries a failed export together with the approved request
+# (both are in the outbox), so a failure that persists comes back under Failed to Export.
+# An ERP job waiting under Ready to Import is not a project yet: that filter counts ERP jobs.
+def _updating_project_ids(company_id: int):
+    return _projects_with_requests(company_id, *READY_TO_UPDATE_STATES)
+
+
+def _failed_only_project_ids(company_id: int):
+    failed = _failed_project_ids(company_id).subquery()
+    return select(failed.c[0]).where(failed.c[0].not_in(_updating_project_ids(company_id)))
+
+
+def _not_updating_or_failed(company_id: int):
+    # The projects under Ready to Update or Failed to Export: few beside the company's projects.
+    return union(_updating_project_ids(company_id), *_failed_parts(company_id))
 
 
 def _latest_failed_request_join():
@@ -91,6 +121,24 @@ def _linked(company_id: int) -> list:
     ]
 
 
+def _unlinked(company_id: int) -> list:
+    return [
+        Project.company_id == company_id,
+        Project.archived.is_(False),
+        Project.erp_link_state.in_(UNLINKED_STATES),
+    ]
+
+
+def _latest_open_request():
+    """A project's newest request under Ready to Update: the one its row shows."""
+    newer = aliased(CostCodeUpdateRequest)
+    return ~exists().where(
+        newer.project_id == CostCodeUpdateRequest.project_id,
+        newer.status.in_(READY_TO_UPDATE_STATES),
+        newer.id > CostCodeUpdateRequest.id,
+    )
+
+
 def _where(filter_key: str, company_id: int) -> list:
     """The conditions of a filter, on the entity its rows are built from."""
     if filter_key == "ready_to_import":
@@ -98,65 +146,113 @@ def _where(filter_key: str, company_id: int) -> list:
     if filter_key == "ready_to_update":
         return [
             CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
+            CostCodeUpdateRequest.status.in_(READY_TO_UPDATE_STATES),
+            Project.archived.is_(False),
+            _latest_open_request(),
         ]
     if filter_key == "ready_to_export":
+        return [*_unlinked(company_id), Project.id.not_in(_not_updating_or_failed(company_id))]
+    if filter_key == "failed_to_export":
         return [
             Project.company_id == company_id,
             Project.archived.is_(False),
-            Project.erp_link_state.in_(("ready_to_export", "accepted")),
+            Project.id.in_(_failed_only_project_ids(company_id)),
         ]
-    if filter_key == "failed_to_export":
-        return [Project.company_id == company_id, Project.id.in_(_failed_project_ids(company_id))]
     if filter_key == "synced":
         return [
             *_linked(company_id),
             Project.id.not_in(_projects_with_requests(company_id, *OPEN_REQUEST_STATES)),
+            ~_link_error(),
         ]
     if filter_key == "archived":
         return [Project.company_id == company_id, Project.archived.is_(True)]
     raise ValueError(filter_key)
 
 
-def _synced_count(company_id: int):
-    # Most projects are Synced: counting the linked ones in the index, less the few with an
-    # open request, is cheaper than testing thousands of projects against the open set.
-    linked = select(func.count()).select_from(Project).where(*_linked(company_id))
-    linked_with_open_request = (
-        select(func.count(func.distinct(Project.id)))
-        .select_from(CostCodeUpdateRequest)
-        .join(Project, Project.id == CostCodeUpdateRequest.project_id)
-        .where(
-            CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status.in_(OPEN_REQUEST_STATES),
-            *_linked(company_id),
+def _count_of(base: list, less=None, among=None):
+    """How many projects meet `base`, counted in the index, less the few of them in `less`;
+    or, given `among` (a few project ids), how many of those meet `base`."""
+    if among is not None:
+        chosen = among.subquery()
+        return (
+            select(func.count())
+            .select_from(Project)
+            .join(chosen, chosen.c[0] == Project.id)
+            .where(*base)
+            .scalar_subquery()
         )
+    total = select(func.count()).select_from(Project).where(*base).scalar_subquery()
+    if less is None:
+        return total
+    excluded = less.subquery()
+    in_both = (
+        select(func.count())
+        .select_from(Project)
+        .join(excluded, excluded.c[0] == Project.id)
+        .where(*base)
+        .scalar_subquery()
     )
-    return (linked.scalar_subquery() - linked_with_open_request.scalar_subquery()).label("synced")
+    return total - in_both
 
 
 def _count(filter_key: str, company_id: int):
     if filter_key == "synced":
-        return _synced_count(company_id)
-    if filter_key == "failed_to_export":
-        query = select(func.count()).select_from(_failed_project_ids(company_id).subquery())
-        return query.scalar_subquery().label(filter_key)
-    if filter_key == "ready_to_import":
-        query = select(func.count()).select_from(ErpJob)
+        # Most projects are Synced: counting the linked ones in the index, less the few with
+        # an open request or a link error, is cheaper than testing thousands of projects.
+        less = union(
+            _projects_with_requests(company_id, *OPEN_REQUEST_STATES), *_failed_parts(company_id)
+        )
+        count = _count_of(_linked(company_id), less)
+    elif filter_key == "ready_to_export":
+        count = _count_of(_unlinked(company_id), _not_updating_or_failed(company_id))
+    elif filter_key == "failed_to_export":
+        count = _count_of(
+            [Project.company_id == company_id, Project.archived.is_(False)], None,
+            among=_failed_only_project_ids(company_id),
+        )
     elif filter_key == "ready_to_update":
-        query = select(func.count()).select_from(CostCodeUpdateRequest)
+        count = (
+            select(func.count(func.distinct(CostCodeUpdateRequest.project_id)))
+            .select_from(CostCodeUpdateRequest)
+            .join(Project, Project.id == CostCodeUpdateRequest.project_id)
+            .where(
+                CostCodeUpdateRequest.company_id == company_id,
+                CostCodeUpdateRequest.status.in_(READY_TO_UPDATE_STATES),
+                Project.archived.is_(False),
+            )
+            .scalar_subquery()
+        )
+    elif filter_key == "ready_to_import":
+        count = select(func.count()).select_from(ErpJob).where(*_where(filter_key, company_id))
+        count = count.scalar_subquery()
     else:
-        query = select(func.count()).select_from(Project)
-    return query.where(*_where(filter_key, company_id)).scalar_subquery().label(filter_key)
+        count = _count_of(_where(filter_key, company_id))
+    return count.label(filter_key)
+
+
+def _waiting_count(company_id):
+    """Requests waiting for an approver's decision: the header badge, not a filter."""
+    return (
+        select(func.count())
+        .select_from(CostCodeUpdateRequest)
+        .where(
+            CostCodeUpdateRequest.company_id == company_id,
+            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
+        )
+        .scalar_subquery()
+        .label("waiting_for_approval")
+    )
 
 
 @cache
 def counts_query() -> Select:
-    """Every filter's count in one statement, for the `company_id` parameter.
+    """Every filter's count in one statement, for the `company_id` parameter, and the number of
+    requests waiting for approval.
 
     Built once: constructing its six sub-selects costs more than SQLite takes to run them.
     """
-    return select(*(_count(key, bindparam("company_id")) for key, _ in JOB_FILTERS))
+    company_id = bindparam("company_id")
+    return select(*(_count(key, company_id) for key, _ in JOB_FILTERS), _waiting_count(company_id))
 
 
 def _line_count():
@@ -166,6 +262,29 @@ def _line_count():
         .correlate(CostCodeUpdateRequest)
         .scalar_subquery()
         .label("line_count")
+    )
+
+
+def _earlier_approval() -> tuple:
+    """For a project's waiting request: an update of the same project approved before it and
+    not exported yet (the row shows only the newest request; the earlier one stays findable)."""
+    earlier = aliased(CostCodeUpdateRequest)
+    approver = aliased(User)
+    latest = (
+        select(earlier.approved_at, approver.name)
+        .join(approver, approver.id == earlier.approved_by_id)
+        .where(
+            earlier.project_id == CostCodeUpdateRequest.project_id,
+            earlier.status == RequestStatus.APPROVED,
+            earlier.id < CostCodeUpdateRequest.id,
+        )
+        .order_by(earlier.id.desc())
+        .limit(1)
+        .correlate(CostCodeUpdateRequest)
+    )
+    return (
+        latest.with_only_columns(earlier.approved_at).scalar_subquery().label("earlier_approved_at"),
+        latest.with_only_columns(approver.name).scalar_subquery().label("earlier_approved_by_name"),
     )
 
 
@@ -194,6 +313,7 @@ def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, 
         # The columns the table shows, not three entities per row: a page of 50 built as ORM
         # objects cost more than the query itself.
         requester = aliased(User, name="requester")
+        approver = aliased(User, name="approver")
         query = (
             select(
                 CostCodeUpdateRequest.id,
@@ -204,14 +324,24 @@ def _rows_query(filter_key: str, company_id, search: str = "") -> tuple[Select, 
                 Project.erp_job_number,
                 requester.name.label("requested_by_name"),
                 _line_count(),
+                CostCodeUpdateRequest.status,
+                CostCodeUpdateRequest.approved_at,
+                approver.name.label("approved_by_name"),
+                *_earlier_approval(),
             )
             .join(Project, Project.id == CostCodeUpdateRequest.project_id)
             .join(requester, requester.id == CostCodeUpdateRequest.requested_by_id)
+            .outerjoin(approver, approver.id == CostCodeUpdateRequest.approved_by_id)
             .where(*_where(filter_key, company_id))
         )
         if search:
             query = query.where(text_search(search, *project_columns, requester.name))
-        return query.order_by(CostCodeUpdateRequest.requested_at, CostCodeUpdateRequest.id), False
+        # Approved requests first (the index's order of the states: read in order, never
+        # sorted), so an approver sees what they just approved at the top until it is exported;
+        # then the ones waiting for approval, oldest first.
+        return query.order_by(
+            CostCodeUpdateRequest.status, CostCodeUpdateRequest.requested_at, CostCodeUpdateRequest.id
+        ), False
     if filter_key == "failed_to_export":
         query = (
             select(Project, CostCodeUpdateRequest)

@@ -11,7 +11,13 @@ from flask_login import current_user
 
 from portal.auth.permissions import company_tool_required, deny
 from portal.erp_integrations import bp
-from portal.erp_integrations.forms import RejectForm, UpdateForm
+from portal.erp_integrations.forms import (
+    NOTHING_TICKED,
+    ApproveSeveralForm,
+    RejectForm,
+    UpdateForm,
+    ticked_requests,
+)
 from portal.erp_integrations.jobs import (
     DEFAULT_FILTER,
     FILTER_KEYS,
@@ -26,11 +32,13 @@ from portal.services.approvals import (
     AlreadyDecided,
     approval_refusal,
     approve_requested_updates,
+    approve_several,
     decided_message,
     get_request,
+    next_sync_words,
     own_request_refusal,
     reject_requested_updates,
-    requested_update_lines,
+    requested_update_codes,
 )
 from portal.services.project_cost_codes import request_line_count
 from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
@@ -68,8 +76,12 @@ def _jobs_context(filter_key: str, search: str) -> dict:
             if filter_key == "ready_to_update" and refusal is None
             else {}
         ),
-        # The header badge shows the Ready to Update count: counted above already.
-        "layout": page_layout(waiting_updates=counts["ready_to_update"]),
+        # Approved rows say when the next sync exports them; those who may sync can start it.
+        "company": user.company,
+        "next_sync": next_sync_words(user.company),
+        "can_sync": user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.ADMIN,
+        # The header badge shows the requests waiting for approval: counted above already.
+        "layout": page_layout(waiting_updates=counts["waiting_for_approval"]),
     }
 
 
@@ -120,14 +132,14 @@ def jobs():
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
 def requested_updates(request_id: int):
     update_request = _company_request_or_404(request_id)
-    lines = requested_update_lines(db.session, update_request.id)
+    codes, line_count = requested_update_codes(db.session, update_request.id)
     cost_types = current_user.company.cost_types
     return render_page_or_partial(
         "erp_integrations/requested_updates.html",
         "erp_integrations/_cost_codes_for_update.html",
         update_request=update_request,
-        line_count=len(lines),
-        lines=lines,
+        line_count=line_count,
+        codes=codes,
         cost_types=cost_types,
     )
 
@@ -149,6 +161,38 @@ def approve_request(request_id: int):
     except ServiceError as error:
         return refusal_response(error, back=_jobs_url())
     return _after_decision(result.message)
+
+
+@bp.route("/requests/update", methods=["POST"])
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.READ_ONLY)
+def approve_several_requests():
+    """Update with several Ready to Update rows ticked: each request approved on its own."""
+    refusal = approval_refusal(current_user)
+    if refusal:
+        deny(refusal + ".")
+    form = ApproveSeveralForm()
+    if not form.validate_on_submit():
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        choices = ticked_requests(request.form.getlist("request"))
+    except ValueError as error:
+        return error_response(400, str(error))
+    if not choices:
+        return refusal_response(ServiceError(NOTHING_TICKED), back=_jobs_url())
+    results = approve_several(db.session, choices, current_user, company_id=current_user.company_id)
+    approved = sum(result.approved for result in results)
+    summary = f"Approved {approved} of {len(results)} ticked requests."
+    if not is_htmx():
+        flash(summary, "success" if approved == len(results) else "error")
+        for result in results:
+            flash(f"{result.project_label}: {result.message}", "success" if result.approved else "error")
+        return redirect(_jobs_url())
+    return render_template(
+        "erp_integrations/_decision_response.html",
+        **_jobs_context("ready_to_update", search_text()),
+        message=summary,
+        results=results,
+    )
 
 
 def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, error: str | None) -> dict:

@@ -6,6 +6,7 @@ them, so approving never talks to the ERP itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from typing import NamedTuple
 
 from sqlalchemy import func, select, update
@@ -168,13 +169,23 @@ def approve_requested_updates(
             details={"lines": len(request.lines)},
         )
         queue_decision_mail(session, request, approver)  # issue 17: tell the requester
-        company = session.get(Company, company_id)
-        next_sync = when(company.next_sync_at) or "not scheduled"
+        next_sync = next_sync_words(session.get(Company, company_id))
     return ApprovalResult(
         request=request,
         message="Approved: the codes will be exported to the ERP at the next data sync "
         f"(next sync: {next_sync}).",
     )
+
+
+def next_sync_words(company: Company) -> str:
+    """When the company's next data sync (which exports approved requests) runs, in words.
+
+    A company on a schedule whose next time is not set yet is due at once: the scheduler's next
+    tick, every minute, starts it.
+    """
+    if company.sync_schedule == "never":
+        return "not scheduled, only Sync Now exports them"
+    return when(company.next_sync_at) or "within a minute"
 
 
 def _tie_assignments(session: Session, request: CostCodeUpdateRequest) -> None:
@@ -262,16 +273,19 @@ def waiting_request_count(session: Session, company_id: int) -> int:
     ) or 0
 
 
-class RequestedLine(NamedTuple):
+class RequestedCode(NamedTuple):
+    """One code of a request as the Cost Codes for Update window shows it: one row per code."""
+
     code: str
     description: str
-    cost_type_code: str
+    requested: frozenset[str]  # cost type codes this request asks for
     change: str  # new_code | new_cost_type
     exported: frozenset[str]  # cost type codes the code already has in the ERP
 
 
-def requested_update_lines(session: Session, request_id: int) -> list[RequestedLine]:
-    """The lines as the Cost Codes for Update window shows them, with each code's ERP cost types.
+def requested_update_codes(session: Session, request_id: int) -> tuple[list[RequestedCode], int]:
+    """The request's codes, each with its requested cost types and those it already has in the
+    ERP, in the ERP's code order; and the number of lines (code + cost type) they hold.
 
     Plain rows through the session's connection, not ORM objects: a request may hold thousands
     of lines and the window must open about as fast as a bare table of them.
@@ -291,16 +305,65 @@ def requested_update_lines(session: Session, request_id: int) -> list[RequestedL
         )
     ):
         exported.setdefault(code_id, set()).add(cost_type_code)
-    frozen = {code_id: frozenset(types) for code_id, types in exported.items()}
     none: frozenset[str] = frozenset()
-    return [
-        RequestedLine(code, description, cost_type_code, change, frozen.get(code_id, none))
-        for code, description, cost_type_code, change, code_id in connection.execute(
+    codes: list[RequestedCode] = []
+    line_count = 0
+    # The lines come in code order, a code's cost types together: one row per run of a code.
+    for (code, code_id), lines in groupby(
+        connection.execute(
             select(
-                UpdateRequestLine.code, UpdateRequestLine.description, UpdateRequestLine.cost_type_code,
-                UpdateRequestLine.change, UpdateRequestLine.project_cost_code_id,
+                UpdateRequestLine.code, UpdateRequestLine.project_cost_code_id,
+                UpdateRequestLine.description, UpdateRequestLine.cost_type_code, UpdateRequestLine.change,
             )
             .where(UpdateRequestLine.request_id == request_id)
             .order_by(*in_code_order(UpdateRequestLine.code), UpdateRequestLine.cost_type_code)
-        )
-    ]
+        ),
+        key=lambda line: (line[0], line[1]),
+    ):
+        lines = list(lines)
+        line_count += len(lines)
+        # A code new to the job is new whichever of its lines says so.
+        change = "new_code" if any(line[4] == "new_code" for line in lines) else lines[0][4]
+        codes.append(RequestedCode(
+            code, lines[0][2], frozenset(line[3] for line in lines), change,
+            frozenset(exported.get(code_id, none)),
+        ))
+    return codes, line_count
+
+
+@dataclass(frozen=True)
+class SeveralResult:
+    """One project's answer when several requests are approved with one click."""
+
+    request_id: int
+    project_label: str
+    approved: bool
+    message: str
+
+
+def approve_several(
+    session: Session,
+    choices: list[tuple[int, int | None]],
+    approver: User,
+    *,
+    company_id: int,
+) -> list[SeveralResult]:
+    """Approve each chosen (request id, lines seen) on its own: its own transaction, checks
+    (rule 1, the requester rule, rule 6, unchanged lines) and audit event. One refusal stops
+    only its own request."""
+    results = []
+    for request_id, seen_lines in choices:
+        try:
+            result = approve_requested_updates(
+                session, request_id, approver, company_id=company_id, seen_lines=seen_lines
+            )
+        except ServiceError as refusal:
+            request = session.get(CostCodeUpdateRequest, request_id)
+            known = request is not None and request.company_id == company_id
+            label = request.project.label if known else f"Request {request_id}"
+            results.append(SeveralResult(request_id, label, False, str(refusal)))
+        else:
+            results.append(
+                SeveralResult(request_id, result.request.project.label, True, result.message)
+            )
+    return results

@@ -77,8 +77,11 @@ def log_in(session: Session, *, email: str, password: str, lifetime: timedelta) 
     return start_session(session, user_id=user_id, lifetime=lifetime)
 
 
-def start_session(session: Session, *, user_id: int, lifetime: timedelta) -> LoggedIn:
-    """The log-in itself, once the person is known (by password or by the company directory)."""
+def start_session(
+    session: Session, *, user_id: int, lifetime: timedelta, signed_in_by: str | None = None
+) -> LoggedIn:
+    """The log-in itself, once the person is known (by password, by the company directory, or by
+    a trusted proxy's Windows sign-in: `signed_in_by` says so in the audit event)."""
     token = secrets.token_urlsafe(32)
     with transaction(session):
         # Sessions past their lifetime can no longer be used; forget them while we are here.
@@ -88,6 +91,7 @@ def start_session(session: Session, *, user_id: int, lifetime: timedelta) -> Log
         record_event(
             session, company_id=user.company_id, actor=user, action="user.login",
             object_type="user", object_id=user.id, object_label=user.email,
+            details={"signed in by": signed_in_by} if signed_in_by else None,
         )
     return LoggedIn(user=user, session_token=token)
 

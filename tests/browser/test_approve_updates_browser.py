@@ -1,7 +1,7 @@
 """The help article, step by step: an accounting approver reviews and updates requested cost codes.
 
 ERP Integrations → Jobs → Ready to Update → View Requested Updates (the boxes are greyed out)
-→ close (×) → Update → the job leaves the list.
+→ close (×) → Update → the row says who approved it and when it will be exported.
 """
 
 from __future__ import annotations
@@ -53,18 +53,21 @@ def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
     expect(dialog).to_be_hidden()
 
     row.get_by_role("button", name=re.compile("^Update")).click()
-    expect(page.get_by_role("row", name=re.compile(PROJECT))).to_have_count(0)
+    # Rule 11: the approved request stays under Ready to Update until the sync exports it.
+    approved = page.get_by_role("row", name=re.compile(PROJECT))
+    expect(approved).to_contain_text("Approved by Accounting Approver (Ridgeline)")
+    expect(approved.get_by_role("button", name=re.compile("^Update"))).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text(
-        "Approved: the codes will be exported to the ERP at the next data sync (next sync: not scheduled)"
+        "Approved: the codes will be exported to the ERP at the next data sync (next sync: within a minute)"
     )
-    expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+2"))).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+3"))).to_be_visible()
     expect(badge).to_have_text("2 cost code updates waiting")
     expect(page.locator("#jobs-heading")).to_be_focused()  # the focused Update button is gone
     assert_accessible(page, "Jobs after Update")
     screenshot(page, "approve-3-after-update")
 
     page.reload()
-    expect(page.get_by_role("row", name=re.compile(PROJECT))).to_have_count(0)
+    expect(page.get_by_role("row", name=re.compile(PROJECT))).to_contain_text("Approved by")
     page.get_by_role("link", name=re.compile("^Synced")).click()
     expect(page).to_have_url(re.compile(r"filter=synced"))
     page.go_back()

@@ -9,6 +9,9 @@ ROUTES = {
     "erp_integrations.jobs": Route("GET", every(200, pm=403)),
     "erp_integrations.requested_updates": Route("GET", every(200, pm=403)),
     "erp_integrations.approve_request": Route("POST", every(302, **APPROVERS_ONLY)),
+    # Update with several rows ticked: with only its CSRF token nothing is ticked, which is
+    # said on the list it returns to.
+    "erp_integrations.approve_several_requests": Route("POST", every(302, **APPROVERS_ONLY)),
     "erp_integrations.reject_dialog": Route("GET", every(200, **APPROVERS_ONLY)),
     "erp_integrations.reject": Route("POST", every(422, **APPROVERS_ONLY)),
     "erp_integrations.commitments": Route("GET", every(200, pm=403)),
