@@ -521,7 +521,10 @@ def test_commitment_export_is_refused_then_allowed_on_the_page(client, auth):
     url = f"/erp-integrations/commitments/{commitment.id}/export"
     refused = client.htmx_post(url, {"number": commitment.number})
     assert refused.status_code == 409
-    assert "Update the project&#39;s cost codes first" in refused.get_data(as_text=True)
+    assert (
+        "Contract SC-001 of RB-2402 Cedar Ridge Elementary cannot be exported yet: update the "
+        "project&#39;s cost codes first"
+    ) in refused.get_data(as_text=True)
     client.htmx_post(update_url(request), {"seen_lines": str(len(request.lines))})
     tampered = client.htmx_post(url, {"number": "CO-001"})
     assert tampered.status_code == 400

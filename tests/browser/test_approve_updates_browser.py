@@ -141,12 +141,10 @@ def test_commitment_export_waits_for_the_cost_code_update(page, live_server):
     row = page.get_by_role("row", name=re.compile(f"{PROJECT}.*SC-001"))
     expect(row).to_contain_text("Cost code update waiting for approval")
     assert_accessible(page, "Commitments")
-    row.get_by_role("button", name=re.compile("^Export")).click()
-    # The refusal (409) is put in the flash area, whatever the button's own target.
-    expect(page.locator("#flash-area").get_by_role("alert")).to_contain_text(
-        "Update the project's cost codes first"
-    )
-    screenshot(page, "commitments-1-refused")
+    # Rule 5: Export waits, disabled, with the reason in the row.
+    expect(row.get_by_role("button", name=re.compile("^Export"))).to_be_disabled()
+    expect(row).to_contain_text("Update the project's cost codes first")
+    screenshot(page, "commitments-1-waiting")
 
     other = page.get_by_role("row", name=re.compile("RB-2401 Maple Street Medical Office.*SC-001"))
     other.get_by_role("button", name=re.compile("^Export")).click()
