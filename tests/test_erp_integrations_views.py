@@ -339,7 +339,7 @@ def test_update_approves_removes_the_row_and_updates_counts_badge_and_says_when(
     assert 'aria-current="true">Ready to Update <span class="count">2</span>' in html
     assert re.search(
         r'<span class="badge" id="waiting-badge" hx-swap-oob="true">2<span class="visually-hidden">'
-        r" cost code updates waiting</span></span>",
+        r" waiting for you: to approve or failed to export</span></span>",
         html,
     )
     assert (
@@ -495,8 +495,8 @@ def test_header_badge_counts_waiting_requests_for_can_push_to_accounting(client,
     auth.login_as("approver")
     html = client.get("/projects/").get_data(as_text=True)
     assert (
-        '<span class="badge" id="waiting-badge">3<span class="visually-hidden"> cost code updates '
-        "waiting</span></span>"
+        '<span class="badge" id="waiting-badge">3<span class="visually-hidden"> waiting for you: to '
+        "approve or failed to export</span></span>"
     ) in html
     auth.login_as("accountant")
     _fresh_request_state()

@@ -158,6 +158,22 @@ def counts_query() -> Select:
     return select(*(_count(key, bindparam("company_id")) for key, _ in JOB_FILTERS))
 
 
+# The header badge beside ERP Integrations: the approver's work. A failed export is theirs too,
+# as much as a request waiting for approval (issue 14).
+APPROVER_WORK = ("ready_to_update", "failed_to_export")
+
+
+def approver_work(counts) -> int:
+    """The badge's number, from the filters' counts (counts_query or approver_work_query)."""
+    return sum(counts[key] for key in APPROVER_WORK)
+
+
+@cache
+def approver_work_query() -> Select:
+    """Just the badge's counts, for the pages other than the Jobs tab."""
+    return select(*(_count(key, bindparam("company_id")) for key in APPROVER_WORK))
+
+
 def _search(search: str, *columns):
     pattern = f"%{search}%"
     return or_(*(column.ilike(pattern) for column in columns))

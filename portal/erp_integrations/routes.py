@@ -16,9 +16,11 @@ from portal.erp_integrations.jobs import (
     DEFAULT_FILTER,
     FILTER_KEYS,
     JOB_FILTERS,
+    approver_work,
     counts_query,
     rows_query,
 )
+from portal.erp_integrations.sync_routes import failed_rows_context
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, Level, RequestStatus
 from portal.services import NotFound, PermissionDenied, ServiceError
@@ -68,8 +70,9 @@ def _jobs_context(filter_key: str, search: str) -> dict:
             if filter_key == "ready_to_update" and refusal is None
             else {}
         ),
-        # The header badge shows the Ready to Update count: counted above already.
-        "layout": page_layout(waiting_updates=counts["ready_to_update"]),
+        # The header badge: the approver's work, counted above already.
+        "layout": page_layout(waiting_updates=approver_work(counts)),
+        **(failed_rows_context(user, page) if filter_key == "failed_to_export" else {}),
     }
 
 

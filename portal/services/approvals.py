@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.erp.formats import in_code_order
@@ -246,17 +246,6 @@ def reject_requested_updates(
             details={"lines": len(request.lines), "reason": reason},
         )
     return request
-
-
-def waiting_request_count(session: Session, company_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(CostCodeUpdateRequest)
-        .where(
-            CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
-        )
-    ) or 0
 
 
 class RequestedLine(NamedTuple):

@@ -33,7 +33,7 @@ def open_ready_to_update(page, live_server: str, email: str):
 def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
     row = open_ready_to_update(page, live_server, "approver@ridgeline.test")
     badge = page.locator("#waiting-badge")
-    expect(badge).to_have_text("3 cost code updates waiting")
+    expect(badge).to_have_text("3 waiting for you: to approve or failed to export")
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+3"))).to_be_visible()
     assert_accessible(page, "Jobs · Ready to Update")
     screenshot(page, "approve-1-ready-to-update")
@@ -58,7 +58,7 @@ def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
         "Approved: the codes will be exported to the ERP at the next data sync (next sync: not scheduled)"
     )
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+2"))).to_be_visible()
-    expect(badge).to_have_text("2 cost code updates waiting")
+    expect(badge).to_have_text("2 waiting for you: to approve or failed to export")
     expect(page.locator("#jobs-heading")).to_be_focused()  # the focused Update button is gone
     assert_accessible(page, "Jobs after Update")
     screenshot(page, "approve-3-after-update")
