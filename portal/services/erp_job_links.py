@@ -8,11 +8,19 @@ to a job the ERP already has.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.erp import formats
-from portal.models import CostCodeUpdateRequest, ErpJob, Project, RequestStatus, User
+from portal.models import (
+    CostCodeUpdateRequest,
+    ErpJob,
+    LineExportState,
+    Project,
+    RequestStatus,
+    UpdateRequestLine,
+    User,
+)
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
 
@@ -166,6 +174,8 @@ def link_project_to_erp_job(
         ):
             left.project_id = None
             left.hidden = True
+        if previous is not None:
+            _send_failed_lines_to(session, project, job.number, previous)
         project.erp_job_number = job.number
         project.erp_link_state = "linked"
         project.erp_link_message = None
@@ -178,6 +188,30 @@ def link_project_to_erp_job(
             details={"erp_job": job.number, "erp_job_name": job.name, "previous_erp_job": previous},
         )
     return project
+
+
+def _send_failed_lines_to(session: Session, project: Project, job_number: str, previous: str) -> None:
+    """The failed lines' answers were about the job the project leaves: they wait again, to be
+    sent to its new job by the next sync (or Retry), and the row says so."""
+    for request in session.scalars(
+        select(CostCodeUpdateRequest).where(
+            CostCodeUpdateRequest.project_id == project.id,
+            CostCodeUpdateRequest.status == RequestStatus.FAILED,
+        )
+    ):
+        session.execute(
+            update(UpdateRequestLine)
+            .where(
+                UpdateRequestLine.request_id == request.id,
+                UpdateRequestLine.export_state == LineExportState.FAILED,
+            )
+            .values(export_state=LineExportState.PENDING, export_outcome=None, export_message=None)
+            .execution_options(synchronize_session=False)
+        )
+        request.last_error = (
+            f"The export to ERP job {previous} failed; the project now uses ERP job {job_number}. "
+            "Retry exports to it now, or the next sync does."
+        )
 
 
 def _export_failed(session: Session, project: Project) -> bool:

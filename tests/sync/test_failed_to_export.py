@@ -145,6 +145,9 @@ def test_link_to_erp_job_moves_a_failed_project_to_the_renamed_job(app, erp, cli
     assert (project.erp_link_state, project.erp_job_number) == ("linked", "2401-R")
     event = audit_events("project.link_erp_job")[-1]
     assert event.details["previous_erp_job"] == "2404X"
+    row = _row(client.get(FAILED).get_data(as_text=True), project)
+    assert "the project now uses ERP job 2401-R" in row and "does not exist" not in row
+    assert "Create ERP job" not in row
     _sync(app)
     db.session.expire_all()
     assert request.status == "exported"
