@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.erp.connectors import connector_for
 from portal.extensions import db
-from portal.models import ErpJob, Project
+from portal.models import ErpJob, Project, SyncRun, utcnow
 from portal.services.sync import run_company_sync
 from tests.helpers import audit_events, company_by_slug, user_by_email
 from tests.sync.factories import approved_request, project_by_number
@@ -234,3 +234,16 @@ def test_link_to_project_without_a_choice_asks_for_one(client, auth):
     response = client.post_form(f"/erp-integrations/ready-to-import/{job.id}/link-project", {})
     assert response.status_code == 422
     assert "Choose a project from the list." in response.get_data(as_text=True)
+
+
+def test_while_a_sync_runs_retry_waits_and_the_page_says_which_run_retries(app, erp, client, auth):
+    project, _request = _missing_job(app)
+    db.session.add(SyncRun(company_id=project.company_id, run_number=7, status="running",
+                           heartbeat_at=utcnow()))
+    db.session.commit()
+    auth.login_as("approver")
+    text = client.get(FAILED).get_data(as_text=True)
+    assert "Sync run 7 is running: it retries these exports." in text
+    row = _row(text, project)
+    assert '<button type="button" class="primary" disabled aria-describedby="retry-running">Retry' in row
+    assert "Create ERP job" not in row
