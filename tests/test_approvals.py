@@ -22,7 +22,7 @@ from portal.services.approvals import (
     approve_requested_updates,
     reject_requested_updates,
 )
-from portal.services.commitments import COST_CODES_FIRST, export_commitment_request
+from portal.services.commitments import export_commitment_request
 from tests.helpers import (
     audit_count,
     commitment_of,
@@ -286,8 +286,10 @@ def test_rule_5_commitment_export_is_refused_while_the_cost_code_update_waits(ap
     approver = user_by_email("approver@ridgeline.test")
     with pytest.raises(ServiceError) as refusal:
         export_commitment_request(db.session, commitment.id, approver, company_id=approver.company_id)
-    assert str(refusal.value) == COST_CODES_FIRST
-    assert str(refusal.value).startswith("Update the project's cost codes first")
+    assert str(refusal.value) == (
+        "Contract SC-001 of RB-2402 Cedar Ridge Elementary cannot be exported yet: update the "
+        "project's cost codes first (its cost code update is waiting for approval)."
+    )
     db.session.expire_all()
     assert commitment.status == "ready"
     assert audit_count("commitment.export_request") == 0

@@ -346,7 +346,7 @@ def test_update_approves_keeps_the_row_as_approved_updates_the_badge_and_says_wh
     assert 'aria-current="true">Ready to Update <span class="count">3</span>' in html
     assert re.search(
         r'<span class="badge" id="waiting-badge" hx-swap-oob="true">2<span class="visually-hidden">'
-        r" cost code updates waiting</span></span>",
+        r" waiting for you: to approve or failed to export</span></span>",
         html,
     )
     assert (
@@ -503,8 +503,8 @@ def test_header_badge_counts_waiting_requests_for_can_push_to_accounting(client,
     auth.login_as("approver")
     html = client.get("/projects/").get_data(as_text=True)
     assert (
-        '<span class="badge" id="waiting-badge">3<span class="visually-hidden"> cost code updates '
-        "waiting</span></span>"
+        '<span class="badge" id="waiting-badge">3<span class="visually-hidden"> waiting for you: to '
+        "approve or failed to export</span></span>"
     ) in html
     auth.login_as("accountant")
     _fresh_request_state()
@@ -529,7 +529,10 @@ def test_commitment_export_is_refused_then_allowed_on_the_page(client, auth):
     url = f"/erp-integrations/commitments/{commitment.id}/export"
     refused = client.htmx_post(url, {"number": commitment.number})
     assert refused.status_code == 409
-    assert "Update the project&#39;s cost codes first" in refused.get_data(as_text=True)
+    assert (
+        "Contract SC-001 of RB-2402 Cedar Ridge Elementary cannot be exported yet: update the "
+        "project&#39;s cost codes first"
+    ) in refused.get_data(as_text=True)
     client.htmx_post(update_url(request), {"seen_lines": str(len(request.lines))})
     tampered = client.htmx_post(url, {"number": "CO-001"})
     assert tampered.status_code == 400

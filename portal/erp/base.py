@@ -10,7 +10,10 @@ from typing import Literal, NamedTuple, Protocol
 
 from portal.erp import formats
 
-LineOutcome = Literal["created", "merged_cost_type", "description_kept", "unchanged", "failed"]
+# "no_job": the line failed because the ERP has no job of that number (deleted, renamed, never
+# created); the Failed to Export row then offers to link the project to another job or create it.
+LineOutcome = Literal["created", "merged_cost_type", "description_kept", "unchanged", "failed", "no_job"]
+NO_SUCH_JOB: LineOutcome = "no_job"
 CommitmentKind = Literal["contract", "change_order"]
 CommitmentOutcome = Literal["created", "unchanged", "failed"]
 

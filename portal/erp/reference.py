@@ -17,6 +17,7 @@ from portal.db.bulk import IDS_PER_STATEMENT, insert_rows, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
+    NO_SUCH_JOB,
     CommitmentExport,
     CommitmentResult,
     ErpConnector,
@@ -332,7 +333,7 @@ class ReferenceErpConnector(ErpConnector):
                 if job_number not in codes.jobs:
                     message = _no_such_job(job_number, erp_system)
                     results[job_number] = [
-                        LineResult(line.code, line.cost_type, "failed", message) for line in lines
+                        LineResult(line.code, line.cost_type, NO_SUCH_JOB, message) for line in lines
                     ]
                     continue
                 job_results = results[job_number] = []

@@ -17,6 +17,7 @@ from pathlib import Path
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
+    NO_SUCH_JOB,
     CommitmentExport,
     CommitmentResult,
     ErpConnector,
@@ -283,7 +284,7 @@ class Sage100FileConnector(ErpConnector):
                     f"(not in {JOBS_FILE_NAME}); create the job first."
                 )
                 results[job_number] = [
-                    LineResult(line.code, line.cost_type, "failed", message) for line in lines
+                    LineResult(line.code, line.cost_type, NO_SUCH_JOB, message) for line in lines
                 ]
                 continue
             job_results = results[job_number] = []

@@ -11,6 +11,7 @@ from portal.extensions import db
 from portal.models import CompanyTool, Level
 from portal.services import NotFound, ServiceError
 from portal.services.commitments import (
+    COST_CODES_FIRST,
     commitments_to_export_query,
     export_commitment_request,
     export_refusal,
@@ -21,12 +22,16 @@ from portal.web.htmx import is_htmx, render_page_or_partial
 from portal.web.tables import paginate, search_text
 
 
-def _commitments_context(search: str) -> dict:
+def _commitments_context(search: str, focus_commitment: int | None = None) -> dict:
     query = commitments_to_export_query(current_user.company_id, search)
     return {
         "page": paginate(query, scalars=False),
         "search": search,
         "refusal": export_refusal(current_user),
+        # Why a row's Export is disabled while its project's cost code update waits (rule 5).
+        "cost_codes_first": COST_CODES_FIRST,
+        # After Export the table is replaced: focus goes to the exported row's new state.
+        "focus_commitment": focus_commitment,
     }
 
 
@@ -68,5 +73,6 @@ def export_commitment(commitment_id: int):
         flash(message, "success")
         return redirect(_commitments_url())
     return render_template(
-        "erp_integrations/_commitments_response.html", **_commitments_context(search_text()), message=message
+        "erp_integrations/_commitments_response.html",
+        **_commitments_context(search_text(), focus_commitment=commitment.id), message=message,
     )

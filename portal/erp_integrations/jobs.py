@@ -255,6 +255,24 @@ def counts_query() -> Select:
     return select(*(_count(key, company_id) for key, _ in JOB_FILTERS), _waiting_count(company_id))
 
 
+# The header badge beside ERP Integrations: the approver's work. A failed export is theirs too,
+# as much as a request waiting for approval (issue 14). Approved requests are under Ready to
+# Update too (rule 11) but wait for the sync, not for the approver: they are not counted.
+APPROVER_WORK = ("waiting_for_approval", "failed_to_export")
+
+
+def approver_work(counts) -> int:
+    """The badge's number, from counts_query's or approver_work_query's counts."""
+    return sum(counts[key] for key in APPROVER_WORK)
+
+
+@cache
+def approver_work_query() -> Select:
+    """Just the badge's counts, for the pages other than the Jobs tab."""
+    company_id = bindparam("company_id")
+    return select(_waiting_count(company_id), _count("failed_to_export", company_id))
+
+
 def _line_count():
     return (
         select(func.count())

@@ -22,9 +22,11 @@ from portal.erp_integrations.jobs import (
     DEFAULT_FILTER,
     FILTER_KEYS,
     JOB_FILTERS,
+    approver_work,
     counts_query,
     rows_query,
 )
+from portal.erp_integrations.sync_routes import failed_rows_context
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, Level, RequestStatus
 from portal.services import NotFound, PermissionDenied, ServiceError
@@ -80,8 +82,9 @@ def _jobs_context(filter_key: str, search: str) -> dict:
         "company": user.company,
         "next_sync": next_sync_words(user.company),
         "can_sync": user.tool_level(CompanyTool.ERP_INTEGRATIONS) >= Level.ADMIN,
-        # The header badge shows the requests waiting for approval: counted above already.
-        "layout": page_layout(waiting_updates=counts["waiting_for_approval"]),
+        # The header badge: the approver's work, counted above already.
+        "layout": page_layout(waiting_updates=approver_work(counts)),
+        **(failed_rows_context(user, page) if filter_key == "failed_to_export" else {}),
     }
 
 

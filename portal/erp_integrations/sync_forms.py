@@ -46,3 +46,10 @@ class RejectExportForm(FlaskForm):
 class LinkErpJobForm(FlaskForm):
     erp_job_id = IntegerField("ERP job", validators=[InputRequired(), ERP_JOB_ID])
     submit = SubmitField("Link")
+
+
+class LinkProjectForm(FlaskForm):
+    """Ready to Import: link the ERP job to a project that has no ERP job yet."""
+
+    project_id = IntegerField("Project", validators=[InputRequired()])
+    submit = SubmitField("Link")

@@ -1,9 +1,10 @@
-"""The Sync tab (schedule, Sync Now, run history) and the Ready to Import / Ready to Export actions."""
+"""The Sync tab (schedule, Sync Now, run history) and the actions of the Jobs tab's Ready to
+Import, Ready to Export and Failed to Export rows."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import company_project_or_404, company_tool_required
@@ -11,6 +12,7 @@ from portal.erp_integrations import bp
 from portal.erp_integrations.sync_forms import (
     ErpJobActionForm,
     LinkErpJobForm,
+    LinkProjectForm,
     ProjectActionForm,
     RejectExportForm,
     ScheduleForm,
@@ -18,7 +20,7 @@ from portal.erp_integrations.sync_forms import (
 )
 from portal.extensions import db
 from portal.models import SYNC_SCHEDULES, CompanyTool, Level
-from portal.services import ServiceError
+from portal.services import ServiceError, failed_exports
 from portal.services import erp_job_links as links
 from portal.services.sync import (
     RUN_STATES,
@@ -225,3 +227,100 @@ def link_erp_job(project_id: int):
         return _refused(error)
     flash(f"Project {project.label} linked to ERP job {project.erp_job_number}.", "success")
     return _back()
+
+
+@bp.get("/ready-to-import/<int:erp_job_id>/link-project")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def link_project_form(erp_job_id: int):
+    return _link_project_page(_company_erp_job_or_404(erp_job_id), LinkProjectForm())
+
+
+@bp.post("/ready-to-import/<int:erp_job_id>/link-project")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def link_project(erp_job_id: int):
+    """Ready to Import: the ERP job becomes the job of a project that has none yet."""
+    job = _company_erp_job_or_404(erp_job_id)
+    form = LinkProjectForm()
+    if not form.validate_on_submit():
+        return _link_project_page(job, form, 422)
+    try:
+        project = links.link_project_to_erp_job(
+            db.session, current_user.company_id, form.project_id.data, job.id, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    flash(f"ERP job {job.number} linked to project {project.label}.", "success")
+    return _back()
+
+
+def _company_erp_job_or_404(erp_job_id: int):
+    try:
+        return links.company_erp_job(db.session, current_user.company_id, erp_job_id)
+    except ServiceError:
+        abort(404)
+
+
+def _link_project_page(job, form, status: int = 200):
+    projects = links.linkable_projects(db.session, current_user.company_id)
+    return render_page_or_partial(
+        "erp_integrations/link_project.html", "erp_integrations/link_project.html",
+        erp_job=job, form=form, projects=projects,
+    ), status
+
+
+# --- Failed to Export actions -----------------------------------------------------------------
+
+
+def failed_rows_context(user, page) -> dict:
+    """What the Failed to Export rows show beside each project: its causes, grouped, and
+    whether Retry is open to the user or a sync run is already retrying."""
+    requests = [failed_request for _project, failed_request in page.items if failed_request]
+    return {
+        "failure_causes": failed_exports.failure_causes(db.session, requests),
+        "retry_refusal": failed_exports.retry_refusal(user),
+        "running_sync": active_run(db.session, user.company_id),
+    }
+
+
+def _start_sync(run, message: str):
+    sync_company(current_user.company_id, "manual", current_user.id, run.id)
+    flash(f"{message} Sync run {run.run_number} started; the Sync tab shows how it goes.", "success")
+    return _back()
+
+
+@bp.post("/projects/<int:project_id>/retry-export")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def retry_export(project_id: int):
+    """Retry: export the project's failed work again now (a sync run)."""
+    project = company_project_or_404(project_id)
+    form = ProjectActionForm()
+    if not form.validate_on_submit() or form.project_number.data != project.number:
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        run = failed_exports.retry_failed_export(
+            db.session, current_user.company_id, project.id, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    return _start_sync(run, f"Retrying the export of {project.label}.")
+
+
+@bp.post("/projects/<int:project_id>/create-erp-job")
+@company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
+def create_erp_job(project_id: int):
+    """Create ERP job: the project's job is missing in the ERP; a sync run creates it and
+    exports the failed cost codes to it."""
+    project = company_project_or_404(project_id)
+    form = ProjectActionForm()
+    if not form.validate_on_submit() or form.project_number.data != project.number:
+        return error_response(400, INCOMPLETE_FORM)
+    try:
+        run = failed_exports.create_missing_erp_job(
+            db.session, current_user.company_id, project.id, actor=current_user
+        )
+    except ServiceError as error:
+        return _refused(error)
+    return _start_sync(
+        run,
+        f"ERP job {project.erp_job_number} of {project.label} will be created, then its cost codes exported.",
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal.erp.formats import in_code_order
@@ -260,17 +260,6 @@ def reject_requested_updates(
         )
         queue_decision_mail(session, request, approver)  # issue 17: tell the requester
     return request
-
-
-def waiting_request_count(session: Session, company_id: int) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(CostCodeUpdateRequest)
-        .where(
-            CostCodeUpdateRequest.company_id == company_id,
-            CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
-        )
-    ) or 0
 
 
 class RequestedCode(NamedTuple):

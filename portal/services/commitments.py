@@ -24,9 +24,9 @@ from portal.models import (
 from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 
-COST_CODES_FIRST = (
-    "Update the project's cost codes first: its cost code update is waiting for approval."
-)
+# The reason shown beside a disabled Export, in the commitment's own row (whose state says
+# that the update waits for approval).
+COST_CODES_FIRST = "Update the project's cost codes first."
 COMMITMENT_NOT_FOUND = "That contract or change order does not exist, or it is not part of your company."
 EXPORTABLE = {CommitmentStatus.READY, CommitmentStatus.FAILED}
 
@@ -44,6 +44,15 @@ def update_waiting(project_id: int):
     return exists().where(
         CostCodeUpdateRequest.project_id == project_id,
         CostCodeUpdateRequest.status == RequestStatus.REQUESTED,
+    )
+
+
+def cost_codes_first_refusal(commitment_label: str, project_label: str) -> str:
+    """DESIGN rule 5's refusal, naming the commitment and its project: the user may have
+    several projects' commitments on the page."""
+    return (
+        f"{commitment_label} of {project_label} cannot be exported yet: update the project's "
+        "cost codes first (its cost code update is waiting for approval)."
     )
 
 
@@ -73,7 +82,7 @@ def export_commitment_request(
             )
             raise ServiceError(f"{label} of {commitment.project.label} is {state}.")
         if session.scalar(select(update_waiting(commitment.project_id))):
-            raise ServiceError(COST_CODES_FIRST)
+            raise ServiceError(cost_codes_first_refusal(label, commitment.project.label))
         commitment.status = CommitmentStatus.EXPORT_REQUESTED
         commitment.export_requested_by_id = actor.id
         commitment.export_requested_at = utcnow()

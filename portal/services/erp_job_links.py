@@ -1,17 +1,26 @@
 """Ready to Import and Ready to Export: how portal projects and ERP jobs find each other.
 
 Ready to Import: an ERP job no project has (found by the sync). **Add** creates the project
-linked to it; the red ✕ hides it. Ready to Export: a project with no ERP job. **Accept** lets the
+linked to it, **Link to project** ties it to a project that has no ERP job yet; the red ✕
+hides it. Ready to Export: a project with no ERP job. **Accept** lets the
 next sync create the job, **Reject** sends it back with a reason, **Link to existing job** ties it
 to a job the ERP already has.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.erp import formats
-from portal.models import ErpJob, Project, User
+from portal.models import (
+    CostCodeUpdateRequest,
+    ErpJob,
+    LineExportState,
+    Project,
+    RequestStatus,
+    UpdateRequestLine,
+    User,
+)
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import record_event
 
@@ -147,12 +156,26 @@ def reject_project_for_export(
 def link_project_to_erp_job(
     session: Session, company_id: int, project_id: int, erp_job_id: int, *, actor: User | None
 ) -> Project:
-    """Link to existing job: the project uses a job the ERP already has."""
+    """Link to existing job: the project uses a job the ERP already has.
+
+    A linked project whose export failed (its job was deleted or renamed in the ERP) may move
+    to another job: the job it leaves is hidden from Ready to Import, since the ERP no longer
+    has it under that number as the project's job.
+    """
     project = company_project(session, company_id, project_id)
-    _undecided(project, UNLINKED_STATES, "linked to another job")
+    if not (project.erp_link_state == "linked" and _export_failed(session, project)):
+        _undecided(project, UNLINKED_STATES, "linked to another job")
     job = company_erp_job(session, company_id, erp_job_id)
     _ready_to_import(job)
+    previous = project.erp_job_number if project.erp_link_state == "linked" else None
     with transaction(session):
+        for left in session.scalars(
+            select(ErpJob).where(ErpJob.company_id == company_id, ErpJob.project_id == project.id)
+        ):
+            left.project_id = None
+            left.hidden = True
+        if previous is not None:
+            _send_failed_lines_to(session, project, job.number, previous)
         project.erp_job_number = job.number
         project.erp_link_state = "linked"
         project.erp_link_message = None
@@ -161,6 +184,53 @@ def link_project_to_erp_job(
         record_event(
             session, company_id=company_id, actor=actor, action="project.link_erp_job",
             object_type="project", object_id=project.id, object_label=project.label,
-            project_id=project.id, details={"erp_job": job.number, "erp_job_name": job.name},
+            project_id=project.id,
+            details={"erp_job": job.number, "erp_job_name": job.name, "previous_erp_job": previous},
         )
     return project
+
+
+def _send_failed_lines_to(session: Session, project: Project, job_number: str, previous: str) -> None:
+    """The failed lines' answers were about the job the project leaves: they wait again, to be
+    sent to its new job by the next sync (or Retry), and the row says so."""
+    for request in session.scalars(
+        select(CostCodeUpdateRequest).where(
+            CostCodeUpdateRequest.project_id == project.id,
+            CostCodeUpdateRequest.status == RequestStatus.FAILED,
+        )
+    ):
+        session.execute(
+            update(UpdateRequestLine)
+            .where(
+                UpdateRequestLine.request_id == request.id,
+                UpdateRequestLine.export_state == LineExportState.FAILED,
+            )
+            .values(export_state=LineExportState.PENDING, export_outcome=None, export_message=None)
+            .execution_options(synchronize_session=False)
+        )
+        request.last_error = (
+            f"The export to ERP job {previous} failed; the project now uses ERP job {job_number}. "
+            "Retry exports to it now, or the next sync does."
+        )
+
+
+def _export_failed(session: Session, project: Project) -> bool:
+    return session.scalar(
+        select(CostCodeUpdateRequest.id).where(
+            CostCodeUpdateRequest.project_id == project.id,
+            CostCodeUpdateRequest.status == RequestStatus.FAILED,
+        ).limit(1)
+    ) is not None
+
+
+def linkable_projects(session: Session, company_id: int) -> list[Project]:
+    """Projects an ERP job of Ready to Import may be linked to: those with no ERP job yet."""
+    return list(session.scalars(
+        select(Project)
+        .where(
+            Project.company_id == company_id,
+            Project.archived.is_(False),
+            Project.erp_link_state.in_(UNLINKED_STATES),
+        )
+        .order_by(Project.number)
+    ))

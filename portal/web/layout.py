@@ -1,8 +1,8 @@
 """The site layout (base.html): its header's tools, company name and waiting badge.
 
 Every full page is rendered through render_page(), which gives the layout its data; the header
-has no template globals that query. The ERP Integrations badge counts the requests waiting in
-Ready to Update, for users who may approve them.
+has no template globals that query. The ERP Integrations badge counts the approver's work (the
+projects under Ready to Update and Failed to Export), for users who may approve.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Company, CompanyTool, Level
-from portal.services.approvals import waiting_request_count
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,17 @@ def page_layout(waiting_updates: int | None = None, *, count_waiting: bool = Tru
     if not current_user.can_push_to_accounting:
         waiting_updates = None
     elif waiting_updates is None and count_waiting:
-        waiting_updates = waiting_request_count(db.session, current_user.company_id)
+        waiting_updates = _approver_work(current_user.company_id)
     return Layout(company=current_user.company, tools=tools, waiting_updates=waiting_updates)
+
+
+def _approver_work(company_id: int) -> int:
+    # Imported here: the Jobs filters' module belongs to the erp_integrations blueprint, whose
+    # views import this module. The badge counts with the filters' own definitions.
+    from portal.erp_integrations.jobs import approver_work, approver_work_query
+
+    counts = db.session.execute(approver_work_query(), {"company_id": company_id}).mappings().one()
+    return approver_work(counts)
 
 
 def render_page(template: str, *, layout: Layout | None = None, **context: Any) -> str:

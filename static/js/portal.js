@@ -45,6 +45,31 @@
     if (area) area.innerHTML = '<div class="flash flash-error" role="alert">The portal could not be reached. Check the connection and try again.</div>';
   });
 
+  // hx-disabled-elt disables the pressed button while its request runs, and the browser then
+  // drops its focus. When the answer leaves the button in place (a refusal), focus returns to it.
+  let pressed = null;
+  document.addEventListener("htmx:beforeRequest", function () {
+    pressed = document.activeElement;
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    const element = pressed;
+    pressed = null;
+    setTimeout(function () {
+      if (document.activeElement && document.activeElement !== document.body) return;
+      if (element && element !== document.body && document.contains(element) && !element.disabled) element.focus();
+    }, 0);
+  });
+
+  // A swapped answer may name where focus belongs after it (data-focus-after-swap): the button
+  // the user pressed is gone, and focus must not fall back to the page's start.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail.target;
+    if (!target || !target.querySelector) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    const next = target.querySelector("[data-focus-after-swap]");
+    if (next) next.focus();
+  });
+
   // --- ERP Integrations: Update, Reject and the filters replace the Jobs panel, and with it the
   // button that had focus. Keyboard and screen reader users continue from the panel's heading.
   document.addEventListener("htmx:afterSettle", function (event) {

@@ -33,7 +33,7 @@ def open_ready_to_update(page, live_server: str, email: str):
 def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
     row = open_ready_to_update(page, live_server, "approver@ridgeline.test")
     badge = page.locator("#waiting-badge")
-    expect(badge).to_have_text("3 cost code updates waiting")
+    expect(badge).to_have_text("3 waiting for you: to approve or failed to export")
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+3"))).to_be_visible()
     assert_accessible(page, "Jobs · Ready to Update")
     screenshot(page, "approve-1-ready-to-update")
@@ -61,7 +61,7 @@ def test_approver_reviews_the_requested_updates_and_updates(page, live_server):
         "Approved: the codes will be exported to the ERP at the next data sync (next sync: within a minute)"
     )
     expect(page.get_by_role("link", name=re.compile(r"Ready to Update\s+3"))).to_be_visible()
-    expect(badge).to_have_text("2 cost code updates waiting")
+    expect(badge).to_have_text("2 waiting for you: to approve or failed to export")
     expect(page.locator("#jobs-heading")).to_be_focused()  # the focused Update button is gone
     assert_accessible(page, "Jobs after Update")
     screenshot(page, "approve-3-after-update")
@@ -144,12 +144,10 @@ def test_commitment_export_waits_for_the_cost_code_update(page, live_server):
     row = page.get_by_role("row", name=re.compile(f"{PROJECT}.*SC-001"))
     expect(row).to_contain_text("Cost code update waiting for approval")
     assert_accessible(page, "Commitments")
-    row.get_by_role("button", name=re.compile("^Export")).click()
-    # The refusal (409) is put in the flash area, whatever the button's own target.
-    expect(page.locator("#flash-area").get_by_role("alert")).to_contain_text(
-        "Update the project's cost codes first"
-    )
-    screenshot(page, "commitments-1-refused")
+    # Rule 5: Export waits, disabled, with the reason in the row.
+    expect(row.get_by_role("button", name=re.compile("^Export"))).to_be_disabled()
+    expect(row).to_contain_text("Update the project's cost codes first")
+    screenshot(page, "commitments-1-waiting")
 
     other = page.get_by_role("row", name=re.compile("RB-2401 Maple Street Medical Office.*SC-001"))
     other.get_by_role("button", name=re.compile("^Export")).click()

@@ -70,7 +70,8 @@ def test_repeated_export_creates_nothing_twice(sage100_erp):
 def test_export_to_unknown_job_fails_each_line(sage100_erp):
     lines = [ExportLine("2010", "Site Work", "1"), ExportLine("3000", "Concrete", "4")]
     results = sage100_erp.connector("acme").export_cost_code_lines("9999", lines)
-    assert outcomes(results) == ["failed", "failed"]
+    # Failed, for a reason the portal can act on: the job is missing (Link or Create on the row).
+    assert outcomes(results) == ["no_job", "no_job"]
     assert all('Job "9999" does not exist' in result.message for result in results)
 
 
@@ -210,7 +211,7 @@ def test_one_export_serves_several_jobs_and_an_unknown_job_fails_alone(sage100_e
     })
     assert {job: outcomes(answer) for job, answer in results.items()} == {
         "1001": ["created", "created"],
-        "9999": ["failed"],
+        "9999": ["no_job"],
         "1002": ["created"],
     }
     assert 'Job "9999" does not exist' in results["9999"][0].message

@@ -167,7 +167,7 @@ def test_bad_line_fails_alone(connector):
 def test_unknown_job_fails_each_line_when_a_job_list_exists(connector, tmp_path):
     (tmp_path / "inbox" / "jobs.txt").write_text("Job,Name\n1001,Main Street Clinic\n")
     results = connector.export_cost_code_lines("9999", [ExportLine("3100", "Concrete", "1")])
-    assert [r.outcome for r in results] == ["failed"]
+    assert [r.outcome for r in results] == ["no_job"]
     assert 'Job "9999" does not exist' in results[0].message
     assert [job.number for job in connector.fetch_jobs()] == ["1001"]
 

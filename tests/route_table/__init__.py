@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Commitment, StandardCostCode
+from portal.models import Commitment, ErpJob, StandardCostCode
 from tests.helpers import company_by_slug, first_project, user_by_email, waiting_request
 
 ROLES = ["anonymous", "admin", "approver", "accountant", "viewer", "pm"]
@@ -54,6 +54,17 @@ def _commitment(slug: str) -> int:
     )
 
 
+def _erp_job(slug: str) -> int:
+    """An ERP job of the company under Ready to Import (the demo data has none: the sync finds them)."""
+    company_id = company_by_slug(slug).id
+    job = db.session.scalar(select(ErpJob).where(ErpJob.company_id == company_id, ErpJob.number == "2499"))
+    if job is None:
+        job = ErpJob(company_id=company_id, number="2499", name="Harbor Road Bridge")
+        db.session.add(job)
+        db.session.commit()
+    return job.id
+
+
 URL_ARGUMENTS: dict[str, Callable[[], object]] = {
     "project_id": lambda: first_project("ridgeline").id,
     "user_id": lambda: user_by_email("viewer@ridgeline.test").id,
@@ -61,6 +72,7 @@ URL_ARGUMENTS: dict[str, Callable[[], object]] = {
     "standard_cost_code_id": lambda: _first_standard_cost_code("ridgeline"),
     "request_id": lambda: waiting_request("ridgeline").id,
     "commitment_id": lambda: _commitment("ridgeline"),
+    "erp_job_id": lambda: _erp_job("ridgeline"),
 }
 
 FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
@@ -69,4 +81,5 @@ FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
     "standard_cost_code_id": lambda: _first_standard_cost_code("harbor-point"),
     "request_id": lambda: waiting_request("harbor-point").id,
     "commitment_id": lambda: _commitment("harbor-point"),
+    "erp_job_id": lambda: _erp_job("harbor-point"),
 }

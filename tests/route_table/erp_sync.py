@@ -16,4 +16,12 @@ ROUTES = {
     "erp_integrations.reject_export": Route("POST", every(422, viewer=403, pm=403)),
     "erp_integrations.link_erp_job_form": Route("GET", every(200, viewer=403, pm=403)),
     "erp_integrations.link_erp_job": Route("POST", every(422, viewer=403, pm=403)),
+    # Ready to Import → Link to project: ERP Integrations Standard or Admin; the empty form is
+    # shown again (422), asking for the project.
+    "erp_integrations.link_project_form": Route("GET", every(200, viewer=403, pm=403)),
+    "erp_integrations.link_project": Route("POST", every(422, viewer=403, pm=403)),
+    # Failed to Export → Retry and Create ERP job: an empty form names no project (400); the
+    # services refuse whoever may neither approve nor Sync Now (the accountant) once it does.
+    "erp_integrations.retry_export": Route("POST", every(400, viewer=403, pm=403)),
+    "erp_integrations.create_erp_job": Route("POST", every(400, viewer=403, pm=403)),
 }
