@@ -14,6 +14,7 @@ from portal.models import Level
 from portal.web.errors import register_error_pages
 from portal.web.htmx import is_htmx
 from portal.web.tables import url_for_rows
+from portal.web.text import possessive, quoted_sentence
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
@@ -44,4 +45,6 @@ def init_web(app: Flask) -> None:
         # strftime("%Y-%m-%d %H:%M") and is cheaper, and tables format one per row.
         return f"{value.isoformat(' ', 'minutes')} UTC" if value else ""
 
+    app.jinja_env.filters["possessive"] = possessive
+    app.jinja_env.filters["quoted_sentence"] = quoted_sentence
     register_error_pages(app)

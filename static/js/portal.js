@@ -23,13 +23,31 @@
     if (first) first.focus();
   });
 
+  // Closing a dialog throws away what was typed in it (a half-typed reject reason): Escape, ×
+  // and Cancel ask first. Sending the form is not closing it, so it never asks then.
+  function typedText(dialog) {
+    return Array.from(dialog.querySelectorAll("textarea, input[type=text]")).some(function (field) {
+      return field.value.trim() !== "" && field.value !== field.defaultValue;
+    });
+  }
+
+  function mayDiscard(dialog) {
+    return !typedText(dialog) || window.confirm("Discard what you typed? It has not been sent.");
+  }
+
   document.addEventListener("click", function (event) {
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       const dialog = closer.closest("dialog");
-      if (dialog) dialog.close();
+      if (dialog && mayDiscard(dialog)) dialog.close();
     }
   });
+
+  // Escape on a modal dialog fires its "cancel" event first; stopping it keeps the dialog open.
+  document.addEventListener("cancel", function (event) {
+    const dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && !mayDiscard(dialog)) event.preventDefault();
+  }, true);
 
   // Error answers (4xx/5xx) are swapped into the flash area by htmx itself (responseHandling in
   // base.html's htmx-config). An answer that did not come from the portal (a proxy's error page)
