@@ -9,8 +9,10 @@
 from __future__ import annotations
 
 from flask import Flask, request
+from jinja2 import pass_context
 
 from portal.models import Level
+from portal.times import local_time
 from portal.web.errors import register_error_pages
 from portal.web.htmx import is_htmx
 from portal.web.tables import url_for_rows
@@ -40,10 +42,11 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["url_for_rows"] = url_for_rows
 
     @app.template_filter("when")
-    def _when(value):  # noqa: ANN001
-        # Times are stored as naive UTC. isoformat() gives the same text as
-        # strftime("%Y-%m-%d %H:%M") and is cheaper, and tables format one per row.
-        return f"{value.isoformat(' ', 'minutes')} UTC" if value else ""
+    @pass_context
+    def _when(context, value):  # noqa: ANN001
+        # The zone comes with the view's data: `time_zone`, or the full page's layout.
+        zone = context.get("time_zone") or getattr(context.get("layout"), "time_zone", None)
+        return local_time(value, zone)
 
     app.jinja_env.filters["possessive"] = possessive
     app.jinja_env.filters["quoted_sentence"] = quoted_sentence

@@ -19,4 +19,6 @@ ROUTES = {
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
     # Portal status: Admin on Company Admin only (issue 19).
     "company_admin.portal_status": Route("GET", every(403, admin=200)),
+    # An empty form names no time zone: refused, back to the page (302).
+    "company_admin.change_time_zone": Route("POST", every(403, admin=302)),
 }
