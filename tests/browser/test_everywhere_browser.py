@@ -112,3 +112,37 @@ def test_names_and_quoted_reasons_read_as_sentences(app, page, live_server):
     expect(main).not_to_contain_text("”.")
     assert_accessible(page, "cost codes after a rejection")
     screenshot(page, "cost-codes-rejected-reason")
+
+
+def test_a_changed_project_level_is_not_lost_silently_when_another_section_is_saved(page, live_server):
+    """Directory: the project levels and Can Push to Accounting save on their own. A changed,
+    unsaved project level makes Grant ask first; keeping it leaves the page as it was, and once
+    saved, Grant asks nothing and the level stays."""
+    log_in(page, live_server, "admin@ridgeline.test")
+    page.goto(f"{live_server}/company-admin/directory")
+    page.get_by_role("link", name="Staff Accountant (Ridgeline)").click()
+    level = page.get_by_label("Admin level on RB-2401", exact=False).first
+    level.select_option(label="Admin")
+
+    questions = []
+
+    def keep_my_change(question):
+        questions.append(question.message)
+        question.dismiss()
+
+    page.once("dialog", keep_my_change)
+    page.get_by_role("button", name="Grant Can Push to Accounting").click()
+    assert questions == [
+        "You changed the project levels without saving. Continue, and lose those changes?"
+    ]
+    expect(page.get_by_role("button", name="Grant Can Push to Accounting")).to_be_visible()
+    expect(level.locator("option:checked")).to_have_text("Admin")
+
+    page.get_by_role("button", name="Save project levels").click()
+    expect(page.locator("#flash-area")).to_contain_text("Staff Accountant (Ridgeline)")
+    page.on("dialog", lambda question: (_ for _ in ()).throw(AssertionError(question.message)))
+    page.get_by_role("button", name="Grant Can Push to Accounting").click()
+    expect(page.get_by_role("button", name="Revoke Can Push to Accounting")).to_be_visible()
+    saved_level = page.get_by_label("Admin level on RB-2401", exact=False).first
+    expect(saved_level.locator("option:checked")).to_have_text("Admin")
+    assert_accessible(page, "user page after saving levels and granting")
