@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.extensions import db
+from portal.services.approvals import decided_message
 from tests.helpers import audit_events, company_by_slug, waiting_request
 
 JOBS = "/erp-integrations/jobs?filter=ready_to_update"
@@ -44,3 +45,13 @@ def test_an_unknown_time_zone_is_refused_by_name_and_nothing_changes(client, aut
     assert "&#34;Mars/Olympus_Mons&#34; is not a time zone the portal knows" in page
     assert company_by_slug("ridgeline").time_zone == "UTC"
     assert audit_events("company.set_time_zone") == []
+
+
+def test_messages_give_times_in_the_company_time_zone(app):
+    """"Already approved by … at 09:05 CST", like the screens, not in UTC."""
+    request = waiting_request("ridgeline")
+    request.approved_at = datetime(2026, 1, 9, 15, 5)
+    request.approved_by = request.requested_by
+    company_by_slug("ridgeline").time_zone = "America/Chicago"
+    db.session.commit()
+    assert decided_message(request).endswith(" at 2026-01-09 09:05 CST.")

@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
+from portal.times import local_time, time_zone
 
 REASON_MAX_LENGTH = 500
 
@@ -49,8 +50,9 @@ class ApprovalResult:
     message: str
 
 
-def when(value) -> str:  # noqa: ANN001
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def when(value, company: Company) -> str:  # noqa: ANN001
+    """A time in a message, in the company's time zone like every screen's."""
+    return local_time(value, time_zone(company.time_zone))
 
 
 def approval_refusal(user: User, request: CostCodeUpdateRequest | None = None) -> str | None:
@@ -81,9 +83,11 @@ def own_request_refusal(user: User, request: CostCodeUpdateRequest) -> str | Non
 def decided_message(request: CostCodeUpdateRequest) -> str:
     if request.status == RequestStatus.REJECTED:
         name = request.rejected_by.name if request.rejected_by else "someone"
-        return f"Already rejected by {name} at {when(request.rejected_at)}: {request.rejection_reason}"
+        at = when(request.rejected_at, request.project.company)
+        return f"Already rejected by {name} at {at}: {request.rejection_reason}"
     if request.approved_by is not None:
-        return f"Already approved by {request.approved_by.name} at {when(request.approved_at)}."
+        at = when(request.approved_at, request.project.company)
+        return f"Already approved by {request.approved_by.name} at {at}."
     return f"This request is no longer waiting for approval ({request.status_label})."
 
 
@@ -167,7 +171,7 @@ def approve_requested_updates(
             details={"lines": len(request.lines)},
         )
         company = session.get(Company, company_id)
-        next_sync = when(company.next_sync_at) or "not scheduled"
+        next_sync = when(company.next_sync_at, company) or "not scheduled"
     return ApprovalResult(
         request=request,
         message="Approved: the codes will be exported to the ERP at the next data sync "
