@@ -34,7 +34,7 @@ def history():
 
     event(admin, "user.grant_privilege", "2026-03-01T09:00", "Privilege for accountant",
           privilege="Can Push to Accounting", before="No", after="Yes")
-    event(approver, "update_request.approve", "2026-03-05T10:00", "RB-2401 request", project.id)
+    event(approver, "cost_code_update.approve", "2026-03-05T10:00", "RB-2401 request", project.id)
     event(admin, "user.deactivate", "2026-03-10T23:59", "=HYPERLINK(\"http://evil\")",
           before="Active", after="Deactivated")
     event(None, "sync.run", "2026-03-11T00:00", "+sync -1 @x")
@@ -69,7 +69,8 @@ def test_audit_log_shows_the_company_events_newest_first(client, auth, history):
                                              "Privilege for accountant")]
     assert order == sorted(order)
     assert "Harbor Point secret" not in page
-    assert "Can Push to Accounting: No → Yes" in page
+    assert "Granted a privilege to Privilege for accountant" in page
+    assert "Can Push to Accounting changed from No to Yes." in page
 
 
 def test_audit_log_is_visible_to_company_admin_read_only(client, auth, history):
@@ -133,9 +134,9 @@ def test_audit_log_is_paged_by_fifty(client, auth, history, sixty_bulk_events):
     auth.login_as("admin")
     first = client.get(f"{LOG}?action=bulk.event")
     assert b"Page 1 of 2 (60 in all)" in first.data
-    assert first.data.count(b"<td class=\"code\">bulk.event</td>") == 50
+    assert first.data.count(b"<td>bulk: event bulk ") == 50
     second = client.htmx_get(f"{LOG}?action=bulk.event&page=2")
-    assert second.data.count(b"<td class=\"code\">bulk.event</td>") == 10
+    assert second.data.count(b"<td>bulk: event bulk ") == 10
     assert b"<html" not in second.data
 
 
@@ -146,18 +147,19 @@ def test_download_csv_has_every_filtered_row_and_is_an_attachment(client, auth, 
     assert response.mimetype == "text/csv"
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment;") and ".csv" in disposition
-    table = list(csv.reader(io.StringIO(response.data.decode())))
+    table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert table[0] == ["When (UTC)", "User", "Action", "Object type", "Object", "Project", "Details"]
     assert len(table) == 61  # all of them, not one page
-    assert {row[2] for row in table[1:]} == {"bulk.event"}
+    assert {row[3] for row in table[1:]} == {"test"}
 
 
 def test_download_csv_content_matches_the_filter(client, auth, history):
     auth.login_as("admin")
     response = client.get(f"{LOG}.csv?project={history['project'].id}")
-    table = list(csv.reader(io.StringIO(response.data.decode())))
+    table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert table[1:] == [[
-        "2026-03-05 10:00:00", "Accounting Approver (Ridgeline)", "update_request.approve", "user",
+        "2026-03-05 10:00:00 UTC", "Accounting Approver (Ridgeline)",
+        "Approved the cost code update for RB-2401 request", "user",
         "RB-2401 request", history["project"].label, "",
     ]]
 
@@ -165,9 +167,39 @@ def test_download_csv_content_matches_the_filter(client, auth, history):
 def test_download_csv_defuses_cells_a_spreadsheet_would_run_as_formulas(client, auth, history):
     auth.login_as("admin")
     response = client.get(f"{LOG}.csv")
-    table = list(csv.reader(io.StringIO(response.data.decode())))
+    table = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     objects = {row[4] for row in table[1:]}
     assert "'=HYPERLINK(\"http://evil\")" in objects
     assert "'+sync -1 @x" in objects
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in table for cell in row)
     assert "Harbor Point secret" not in response.data.decode()
+
+
+def test_download_csv_opens_in_excel_as_utf_8(client, auth, history):
+    """Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark; without it
+    "→" and "“" come out garbled."""
+    auth.login_as("admin")
+    data = client.get(f"{LOG}.csv").data
+    assert data.startswith("\ufeff".encode())
+    assert "Can Push to Accounting changed from No to Yes." in data.decode("utf-8-sig")
+
+
+def test_audit_log_shows_actions_and_details_in_words(client, auth, history):
+    auth.login_as("admin")
+    page = client.get(LOG).data.decode()
+    assert "Approved the cost code update for RB-2401 request" in page
+    assert "Deactivated" in page and "Active changed" not in page
+    assert "cost_code_update.approve" not in page.split("<table", 1)[1]
+    assert "{" not in page.split("<table", 1)[1].split("</table>")[0]
+
+
+def test_audit_log_times_are_in_the_company_time_zone(client, auth, history):
+    company = company_by_slug("ridgeline")
+    company.time_zone = "America/Chicago"
+    db.session.commit()
+    auth.login_as("admin")
+    page = client.get(LOG).data.decode()
+    assert "2026-03-05 04:00 CST" in page  # 10:00 UTC
+    table = list(csv.reader(io.StringIO(client.get(f"{LOG}.csv").data.decode("utf-8-sig"))))
+    assert table[0][0] == "When (America/Chicago)"
+    assert "2026-03-05 04:00:00 CST" in [row[0] for row in table]

@@ -32,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+
 @pytest.fixture
 def source(seeded_database, tmp_path):
     folder = tmp_path / "source"

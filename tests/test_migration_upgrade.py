@@ -19,6 +19,8 @@ from tests.test_migrations import empty_postgres_database  # noqa: F401  (fixtur
 FIRST_REVISION = "0001"
 _numbers = count(1)
 
+# The newest migration (numbered 0001, 0002, … in order): new migrations leave these tests as they are.
+
 
 def _value(column, table_rows: dict[str, dict]):  # noqa: ANN001
     """A value that fits the column, different for every column (so a swap would show)."""

@@ -108,7 +108,7 @@ def audit_filter_from(args: MultiDict, choices: AuditFilterChoices) -> tuple[Aud
         errors.append(f"The From date {date_from} is after the To date {date_to}.")
     audit_filter = AuditFilter(
         actor_id=_parse_choice(args.get("user", ""), choices.users, "User", errors),
-        action=_parse_choice(args.get("action", ""), [(a, a) for a in choices.actions], "Action", errors),
+        action=_parse_choice(args.get("action", ""), choices.actions, "Action", errors),
         project_id=_parse_choice(args.get("project", ""), choices.projects, "Project", errors),
         date_from=date_from,
         date_to=date_to,

@@ -1,7 +1,8 @@
-"""Company Admin's Portal status: is the portal well, and when was it last backed up."""
+"""Company Admin's Portal status: is the portal well, and when was it last backed up; and the
+company's time zone, which every screen shows times in."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import company_tool_required
@@ -10,7 +11,11 @@ from portal.backup.manifest import app_version
 from portal.company_admin import bp
 from portal.extensions import db
 from portal.models import CompanyTool, Level
+from portal.services import ServiceError
+from portal.services.company_settings import set_time_zone
 from portal.services.portal_status import portal_status as portal_status_service
+from portal.times import time_zone_names
+from portal.web.errors import refusal_response
 from portal.web.layout import render_page
 
 
@@ -25,4 +30,22 @@ def portal_status():
         database_kind=files.database_kind,
         version=app_version(),
     )
-    return render_page("company_admin/portal_status.html", status=status)
+    return render_page(
+        "company_admin/portal_status.html", status=status,
+        company_time_zone=current_user.company.time_zone, time_zone_names=time_zone_names(),
+    )
+
+
+@bp.post("/time-zone")
+@company_tool_required(CompanyTool.COMPANY_ADMIN, Level.ADMIN)
+def change_time_zone():
+    back = url_for("company_admin.portal_status")
+    try:
+        company = set_time_zone(
+            db.session, current_user.company_id, request.form.get("time_zone", ""),
+            actor=current_user._get_current_object(),
+        )
+    except ServiceError as error:
+        return refusal_response(error, back=back)
+    flash(f"Times are now shown in {company.time_zone}.", "success")
+    return redirect(back, 303)

@@ -31,6 +31,7 @@ from portal.models import CompanyTool, Level, utcnow
 from portal.services import NotFound, ServiceError, company_code_list
 from portal.services import audit_log as audit_log_service
 from portal.services import directory as directory_service
+from portal.services.audit_sentences import action_sentence, describe_details
 from portal.services.refresh_overview import refresh_all_overview
 from portal.web.errors import error_response, refusal_response
 from portal.web.htmx import is_htmx, render_page_or_partial
@@ -319,7 +320,7 @@ def audit_log():
     return render_page_or_partial(
         "company_admin/audit_log.html", "company_admin/_audit_log_table.html",
         page=page, choices=choices, errors=errors, args=carried_query_args(exclude=("page",)),
-        describe_details=audit_log_service.describe_details,
+        describe_details=describe_details, action_sentence=action_sentence,
     ), 400 if errors else 200
 
 

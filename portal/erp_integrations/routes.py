@@ -45,7 +45,7 @@ from portal.services.approvals import (
 from portal.services.project_cost_codes import request_line_count
 from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
 from portal.web.htmx import is_htmx, render_page_or_partial
-from portal.web.layout import page_layout, render_page
+from portal.web.layout import page_layout, page_time_zone, render_page
 from portal.web.tables import paginate, search_text
 
 
@@ -205,6 +205,7 @@ def _reject_context(update_request: CostCodeUpdateRequest, form: RejectForm, err
         "form": form,
         "error": error,
         "search": search_text(),
+        "time_zone": page_time_zone(),
     }
 
 

@@ -33,7 +33,7 @@ from portal.services.sync import (
 from portal.tasks import sync_company
 from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
 from portal.web.htmx import is_htmx, poll_answer, render_page_or_partial
-from portal.web.layout import render_page
+from portal.web.layout import page_time_zone, render_page
 
 # --- Sync tab -----------------------------------------------------------------------------------
 
@@ -46,6 +46,7 @@ def _runs_context() -> dict:
         "running": active_run(db.session, company_id),
         "run_states": RUN_STATES,
         "step_labels": STEP_LABELS,
+        "time_zone": page_time_zone(),
     }
 
 

@@ -33,6 +33,8 @@ class Company(db.Model):
     sync_schedule: Mapped[str] = mapped_column(String(10), default="1h")
     cost_code_format: Mapped[str] = mapped_column(String(120), default="")
     requester_may_not_approve: Mapped[bool] = mapped_column(default=False)
+    # The zone times are shown in (an IANA name); stored times stay UTC.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # When the company list last changed, to tell which projects lag behind it.
     standard_codes_changed_at: Mapped[datetime | None]
     last_sync_at: Mapped[datetime | None]

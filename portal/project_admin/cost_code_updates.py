@@ -22,6 +22,7 @@ from portal.services.project_cost_codes import (
 )
 from portal.web.errors import error_response, refusal_response
 from portal.web.htmx import is_htmx, render_page_or_partial
+from portal.web.layout import page_time_zone
 from portal.web.tables import paginate, requested_page, search_text
 
 COST_CODE_PATH = "/<int:project_id>/admin/work-breakdown-structure/segments/cost-code"
@@ -110,4 +111,5 @@ def assign_cost_type(project):
         cost_code=db.session.get(ProjectCostCode, cost_code_id),
         cost_types=project.company.cost_types, admin_level=admin_level,
         update_state=update_request_state(db.session, project, admin_level),
+        time_zone=page_time_zone(),
     )

@@ -18,6 +18,7 @@ from portal.services.refresh import (
 )
 from portal.tasks import enqueue_refresh
 from portal.web.htmx import is_htmx, poll_answer
+from portal.web.layout import page_time_zone
 
 # Pure helpers the refresh templates share (they load nothing): the out-of-date rule over a
 # project's loaded dates, and a finished job's one-line result.
@@ -55,7 +56,7 @@ def _status_response(project):
     running = job is not None and not job.finished
     body = render_template(
         "project_admin/_refresh_status.html", project=project, refresh_job=job,
-        admin_level=current_user.project_level(project.id),
+        admin_level=current_user.project_level(project.id), time_zone=page_time_zone(),
     )
     # Done: the poll stops; static/js/refresh.js reloads the cost code table on the event.
     return poll_answer(body, done=not running, trigger="cost-codes-refreshed")

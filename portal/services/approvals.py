@@ -30,6 +30,7 @@ from portal.models import (
 from portal.services import NotFound, PermissionDenied, ServiceError, lock_company_row, transaction
 from portal.services.audit import record_event
 from portal.services.notifications import queue_decision_mail
+from portal.times import local_time, time_zone
 
 REASON_MAX_LENGTH = 500
 
@@ -51,8 +52,9 @@ class ApprovalResult:
     message: str
 
 
-def when(value) -> str:  # noqa: ANN001
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+def when(value, company: Company) -> str:  # noqa: ANN001
+    """A time in a message, in the company's time zone like every screen's."""
+    return local_time(value, time_zone(company.time_zone))
 
 
 def approval_refusal(user: User, request: CostCodeUpdateRequest | None = None) -> str | None:
@@ -83,9 +85,11 @@ def own_request_refusal(user: User, request: CostCodeUpdateRequest) -> str | Non
 def decided_message(request: CostCodeUpdateRequest) -> str:
     if request.status == RequestStatus.REJECTED:
         name = request.rejected_by.name if request.rejected_by else "someone"
-        return f"Already rejected by {name} at {when(request.rejected_at)}: {request.rejection_reason}"
+        at = when(request.rejected_at, request.project.company)
+        return f"Already rejected by {name} at {at}: {request.rejection_reason}"
     if request.approved_by is not None:
-        return f"Already approved by {request.approved_by.name} at {when(request.approved_at)}."
+        at = when(request.approved_at, request.project.company)
+        return f"Already approved by {request.approved_by.name} at {at}."
     return f"This request is no longer waiting for approval ({request.status_label})."
 
 
@@ -185,7 +189,7 @@ def next_sync_words(company: Company) -> str:
     """
     if company.sync_schedule == "never":
         return "not scheduled, only Sync Now exports them"
-    return when(company.next_sync_at) or "within a minute"
+    return when(company.next_sync_at, company) or "within a minute"
 
 
 def _tie_assignments(session: Session, request: CostCodeUpdateRequest) -> None:

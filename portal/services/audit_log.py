@@ -1,4 +1,8 @@
-"""Company Admin → Audit Log: finding a company's audit events and writing them as CSV."""
+"""Company Admin → Audit Log: finding a company's audit events and writing them as CSV.
+
+Events are shown in words (portal/services/audit_sentences.py) and times in the company's
+time zone (portal/times.py).
+"""
 from __future__ import annotations
 
 import csv
@@ -10,9 +14,15 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from portal.models import AuditEvent, Project, User
+from portal.models import AuditEvent, Company, Project, User
+from portal.services.audit_sentences import action_label, action_sentence, describe_details
+from portal.times import local_time, time_zone
 
-CSV_COLUMNS = ["When (UTC)", "User", "Action", "Object type", "Object", "Project", "Details"]
+# The time column names the zone: "When (America/Chicago)".
+CSV_COLUMNS = ["When ({zone})", "User", "Action", "Object type", "Object", "Project", "Details"]
+# Excel reads a CSV file without a byte-order mark in the computer's legacy code page, which
+# garbles every "→", "é" or "“"; with it, Excel reads UTF-8.
+BYTE_ORDER_MARK = "\ufeff"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,7 +56,7 @@ def audit_events_query(company_id: int, audit_filter: AuditFilter) -> Select:
 @dataclass(frozen=True)
 class AuditFilterChoices:
     users: list[tuple[int, str]]
-    actions: list[str]
+    actions: list[tuple[str, str]]  # (action key, in words)
     projects: list[tuple[int, str]]
 
 
@@ -64,21 +74,9 @@ def audit_filter_choices(session: Session, company_id: int) -> AuditFilterChoice
     )
     return AuditFilterChoices(
         users=[(row.id, row.name) for row in users],
-        actions=list(actions),
+        actions=sorted(((action, action_label(action)) for action in actions), key=lambda item: item[1]),
         projects=[(row.id, f"{row.number} {row.name}") for row in projects],
     )
-
-
-def describe_details(details: dict) -> str:
-    """Details as one line a person reads: `tool: Standard → Admin`, then the other keys."""
-    details = dict(details or {})
-    parts = []
-    if "before" in details and "after" in details:
-        subject = details.pop("tool", None) or details.pop("privilege", None)
-        change = f"{details.pop('before')} → {details.pop('after')}"
-        parts.append(f"{subject}: {change}" if subject else change)
-    parts += [f"{key}: {value}" for key, value in details.items()]
-    return "; ".join(parts)
 
 
 def csv_safe(value: object) -> str:
@@ -94,13 +92,17 @@ def audit_events_csv(session: Session, company_id: int, audit_filter: AuditFilte
             select(Project.id, Project.number, Project.name).where(Project.company_id == company_id)
         )
     }
+    zone_name = session.scalar(select(Company.time_zone).where(Company.id == company_id))
+    zone = time_zone(zone_name)
     buffer = io.StringIO()
+    buffer.write(BYTE_ORDER_MARK)
     writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([CSV_COLUMNS[0].format(zone=zone.key), *CSV_COLUMNS[1:]])
     query = audit_events_query(company_id, audit_filter).execution_options(yield_per=500)
     for count, event in enumerate(session.scalars(query), start=1):
         writer.writerow(csv_safe(cell) for cell in (
-            event.created_at.strftime("%Y-%m-%d %H:%M:%S"), event.actor_name, event.action,
+            local_time(event.created_at, zone, seconds=True), event.actor_name,
+            action_sentence(event.action, event.object_label),
             event.object_type, event.object_label, project_labels.get(event.project_id, ""),
             describe_details(event.details),
         ))

@@ -13,12 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
+from jinja2 import pass_context
 
 from portal.models import Level
+from portal.times import local_time
 from portal.web.errors import register_error_pages
 from portal.web.htmx import is_htmx
 from portal.web.input import init_input_checks
 from portal.web.tables import url_for_rows
+from portal.web.text import possessive, quoted_sentence
 
 # --- Security headers (every response) -------------------------------------------------------------
 
@@ -71,10 +74,13 @@ def init_web(app: Flask) -> None:
     app.jinja_env.globals["url_for_rows"] = url_for_rows
 
     @app.template_filter("when")
-    def _when(value):  # noqa: ANN001
-        # Times are stored as naive UTC. isoformat() gives the same text as
-        # strftime("%Y-%m-%d %H:%M") and is cheaper, and tables format one per row.
-        return f"{value.isoformat(' ', 'minutes')} UTC" if value else ""
+    @pass_context
+    def _when(context, value):  # noqa: ANN001
+        # The zone comes with the view's data: `time_zone`, or the full page's layout.
+        zone = context.get("time_zone") or getattr(context.get("layout"), "time_zone", None)
+        return local_time(value, zone)
 
+    app.jinja_env.filters["possessive"] = possessive
+    app.jinja_env.filters["quoted_sentence"] = quoted_sentence
     register_error_pages(app)
     init_input_checks(app)

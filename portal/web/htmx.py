@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Response, make_response, render_template, request
 
-from portal.web.layout import render_page
+from portal.web.layout import page_time_zone, render_page
 
 # A poll answered with this status makes htmx stop polling (htmx's own convention).
 STOP_POLLING = 286
@@ -18,7 +18,7 @@ def is_htmx() -> bool:
 def render_page_or_partial(page_template: str, partial_template: str, **context: Any) -> str:
     """One template pair per screen: the partial for htmx, the page (which includes it) otherwise."""
     if is_htmx():
-        return render_template(partial_template, **context)
+        return render_template(partial_template, time_zone=page_time_zone(), **context)
     return render_page(page_template, **context)
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import render_template
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Company, CompanyTool, Level
+from portal.times import DEFAULT_TIME_ZONE, time_zone
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,15 @@ class Layout:
     tools: list[tuple[str, str]] = field(default_factory=list)
     # The badge beside ERP Integrations; None where it is not shown at all.
     waiting_updates: int | None = None
+    # The company's time zone: the `when` filter shows every time in it.
+    time_zone: ZoneInfo = field(default_factory=lambda: time_zone(DEFAULT_TIME_ZONE))
+
+
+def page_time_zone() -> ZoneInfo:
+    """The signed-in user's company's time zone (UTC before log-in), for a partial's data."""
+    if not current_user.is_authenticated:
+        return time_zone(DEFAULT_TIME_ZONE)
+    return time_zone(current_user.company.time_zone)
 
 
 def page_layout(waiting_updates: int | None = None, *, count_waiting: bool = True) -> Layout:
@@ -40,7 +51,10 @@ def page_layout(waiting_updates: int | None = None, *, count_waiting: bool = Tru
         waiting_updates = None
     elif waiting_updates is None and count_waiting:
         waiting_updates = _approver_work(current_user.company_id)
-    return Layout(company=current_user.company, tools=tools, waiting_updates=waiting_updates)
+    return Layout(
+        company=current_user.company, tools=tools, waiting_updates=waiting_updates,
+        time_zone=time_zone(current_user.company.time_zone),
+    )
 
 
 def _approver_work(company_id: int) -> int:

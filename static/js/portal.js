@@ -23,13 +23,66 @@
     if (first) first.focus();
   });
 
+  // Closing a dialog throws away what was typed in it (a half-typed reject reason): Escape, ×
+  // and Cancel ask first. Sending the form is not closing it, so it never asks then.
+  function typedText(dialog) {
+    return Array.from(dialog.querySelectorAll("textarea, input[type=text]")).some(function (field) {
+      return field.value.trim() !== "" && field.value !== field.defaultValue;
+    });
+  }
+
+  function mayDiscard(dialog) {
+    return !typedText(dialog) || window.confirm("Discard what you typed? It has not been sent.");
+  }
+
   document.addEventListener("click", function (event) {
     const closer = event.target.closest("[data-close-dialog]");
     if (closer) {
       const dialog = closer.closest("dialog");
-      if (dialog) dialog.close();
+      if (dialog && mayDiscard(dialog)) dialog.close();
     }
   });
+
+  // A page whose sections save on their own (a user's page in the Directory): a section's form
+  // marked data-guard-unsaved has changes that another section's button, or leaving the page,
+  // would throw away. The page asks first, naming what is not saved.
+  function changed(form) {
+    return Array.from(form.elements).some(function (field) {
+      if (field.type === "hidden" || field.disabled) return false;
+      if (field.tagName === "SELECT") {
+        return Array.from(field.options).some(function (option) { return option.selected !== option.defaultSelected; });
+      }
+      if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+      return "defaultValue" in field && field.value !== field.defaultValue;
+    });
+  }
+
+  function unsavedSections(except) {
+    return Array.from(document.querySelectorAll("form[data-guard-unsaved]")).filter(function (form) {
+      return form !== except && changed(form);
+    }).map(function (form) { return form.dataset.guardUnsaved; });
+  }
+
+  document.addEventListener("submit", function (event) {
+    const unsaved = unsavedSections(event.target);
+    if (!unsaved.length) return;
+    const question = "You changed " + unsaved.join(" and ") + " without saving. Continue, and lose those changes?";
+    if (!window.confirm(question)) event.preventDefault();
+  }, true);
+
+  window.addEventListener("beforeunload", function (event) {
+    if (unsavedSections(null).length && !event.defaultPrevented && !window.portalSubmitting) event.preventDefault();
+  });
+
+  document.addEventListener("submit", function (event) {
+    if (!event.defaultPrevented) window.portalSubmitting = true;
+  });
+
+  // Escape on a modal dialog fires its "cancel" event first; stopping it keeps the dialog open.
+  document.addEventListener("cancel", function (event) {
+    const dialog = event.target;
+    if (dialog instanceof HTMLDialogElement && !mayDiscard(dialog)) event.preventDefault();
+  }, true);
 
   // Error answers (4xx/5xx) are swapped into the flash area by htmx itself (responseHandling in
   // base.html's htmx-config). An answer that did not come from the portal (a proxy's error page)

@@ -31,9 +31,9 @@ def test_admin_grants_can_push_to_accounting_and_sees_it_in_the_audit_log(page, 
 
     page.get_by_role("navigation", name="Company Admin").get_by_role("link", name="Audit Log").click()
     first_row = page.locator("table.data tbody tr").first
-    expect(first_row).to_contain_text("user.grant_privilege")
+    expect(first_row).to_contain_text("Granted a privilege to Staff Accountant (Ridgeline)")
     expect(first_row).to_contain_text("Staff Accountant (Ridgeline)")
-    expect(first_row).to_contain_text("Can Push to Accounting: No → Yes")
+    expect(first_row).to_contain_text("Can Push to Accounting changed from No to Yes.")
     assert_accessible(page, "audit log")
     screenshot(page, "company-admin-audit-log")
 

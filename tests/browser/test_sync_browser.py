@@ -31,6 +31,9 @@ def test_sync_now_exports_approved_codes_keeping_erp_descriptions(app, page, liv
     expect(runs).to_contain_text("Succeeded")
     expect(runs).to_contain_text("Cost code exports:")
     expect(runs).to_contain_text("lines exported 2")
+    # The result is announced in the page's live region, not only shown in the replaced table.
+    announcement = page.locator("#flash-area[aria-live] [role=status]")
+    expect(announcement).to_have_text("Sync run 1 finished: Succeeded.")
     assert_accessible(page, "Sync tab after Sync Now")
     screenshot(page, "sync-tab-after-sync-now")
 

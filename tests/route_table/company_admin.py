@@ -23,4 +23,6 @@ ROUTES = {
     "company_admin.portal_status": Route("GET", every(403, admin=200)),
     # Undelivered Mail (issue 17): read-only, for Read Only and above.
     "company_admin.undelivered_mail_list": Route("GET", every(403, admin=200)),
+    # An empty form names no time zone: refused, back to the page (302).
+    "company_admin.change_time_zone": Route("POST", every(403, admin=302)),
 }
