@@ -80,8 +80,8 @@ def send_to_erp(project):
     except ServiceError as error:
         return refusal_response(error, back=back)
     lines = len(update_request.lines)
-    flash(f"Sent to ERP: {lines} line{'s' if lines != 1 else ''} wait for approval in "
-          "ERP Integrations.", "success")
+    waiting = "1 line waits" if lines == 1 else f"{lines} lines wait"
+    flash(f"Sent to ERP: {waiting} for approval in ERP Integrations.", "success")
     return redirect(back)
 
 

@@ -1,0 +1,41 @@
+"""A project admin on a Sage 100 Contractor project's Cost Code page: ticking cost types, Send to
+ERP, undoing a mistake, the keyboard's focus, and the page at three sizes.
+
+RB-2401 Maple Street Medical Office starts with 20 codes already in its ERP job (each with
+1 Material) and no update request waiting.
+"""
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.browser.helpers import assert_accessible, log_in
+
+PROJECT = "Maple Street Medical Office"
+
+
+def open_cost_code_page(page, live_server: str, project: str = PROJECT) -> None:
+    log_in(page, live_server, "pm@ridgeline.test")
+    page.get_by_role("link", name=project).click()
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.get_by_role("link", name="Work Breakdown Structure").click()
+    page.get_by_role("link", name="Cost Code", exact=True).click()
+    expect(page.get_by_role("heading", name="Cost Code", exact=True)).to_be_visible()
+
+
+def test_send_to_erp_works_after_ticking_a_cost_type(page, live_server):
+    # The row's answer used to carry Send to ERP's form beside a <tr>: parsed as table content,
+    # the form came out empty and the button outside it, so clicking it sent nothing.
+    open_cost_code_page(page, live_server)
+    page.get_by_label("1010.000 2 Labor").check()
+    expect(page.locator("#cost-code-table tr", has_text="Project Management")).to_contain_text("not sent")
+    send = page.get_by_role("button", name="Send to ERP")
+    expect(send).to_be_enabled()
+
+    with page.expect_request(
+        lambda request: request.method == "POST" and request.url.endswith("/send-to-erp"), timeout=5000
+    ):
+        send.click()
+    expect(page.locator("#flash-area")).to_contain_text("Sent to ERP: 1 line waits for approval")
+    expect(page.locator("#update-request-status")).to_contain_text("Waiting for approval")
+    expect(page.get_by_label("1010.000 2 Labor")).to_be_disabled()
+    assert_accessible(page, "cost code page after a tick and Send to ERP")
