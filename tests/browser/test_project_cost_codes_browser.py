@@ -39,3 +39,32 @@ def test_send_to_erp_works_after_ticking_a_cost_type(page, live_server):
     expect(page.locator("#update-request-status")).to_contain_text("Waiting for approval")
     expect(page.get_by_label("1010.000 2 Labor")).to_be_disabled()
     assert_accessible(page, "cost code page after a tick and Send to ERP")
+
+
+def press_space_on_box(page) -> None:
+    """Space on the focused cost type box, waiting for the row's answer to be swapped in."""
+    with page.expect_response(lambda response: response.url.endswith("/cost-types")):
+        page.keyboard.press("Space")
+    page.wait_for_load_state("networkidle")
+
+
+def test_focus_stays_on_the_ticked_box_when_its_row_is_replaced(page, live_server):
+    # Keyboard only: the row's answer replaces the row, and focus used to fall to the page body,
+    # so the next Tab started again at the top of the page.
+    open_cost_code_page(page, live_server)
+    page.get_by_label("1010.000 2 Labor").focus()
+    press_space_on_box(page)
+    row = page.locator("#cost-code-table tr", has_text="Project Management")
+    expect(row).to_contain_text("not sent")
+    expect(page.get_by_label("1010.000 2 Labor")).to_be_checked()
+    expect(page.get_by_label("1010.000 2 Labor")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("1010.000 3 Equipment")).to_be_focused()
+    press_space_on_box(page)
+    expect(page.get_by_label("1010.000 3 Equipment")).to_be_checked()
+    expect(page.get_by_label("1010.000 3 Equipment")).to_be_focused()
+    # Unticking from the keyboard keeps focus too.
+    press_space_on_box(page)
+    expect(page.get_by_label("1010.000 3 Equipment")).not_to_be_checked()
+    expect(page.get_by_label("1010.000 3 Equipment")).to_be_focused()
+    expect(page.locator("#update-request-actions")).to_contain_text("1 cost type assignment not sent yet")
