@@ -9,9 +9,15 @@ from portal.auth.permissions import project_tool_required
 from portal.extensions import db
 from portal.models import Level, Project, ProjectCostCode
 from portal.project_admin import bp
-from portal.project_admin.forms import FormError, company_code_selections, cost_type_choice
+from portal.project_admin.forms import (
+    FormError,
+    chosen_cost_code,
+    company_code_selections,
+    cost_type_choice,
+)
 from portal.services import ServiceError
 from portal.services.cost_code_page import update_request_state
+from portal.services.project_code_undo import remove_unsent_code, set_code_active
 from portal.services.project_cost_codes import (
     add_company_codes_to_project,
     add_cost_types_to_code,
@@ -104,6 +110,11 @@ def assign_cost_type(project):
         return refusal_response(error, back=back)
     if not is_htmx():
         return redirect(back)
+    return _row_changed(project, cost_code_id)
+
+
+def _row_changed(project: Project, cost_code_id: int):
+    """A row's answer: the code's row, and Send to ERP's actions (which depend on every row)."""
     admin_level = current_user.project_level(project.id)
     return render_template(
         "project_admin/_cost_code_row_changed.html", project=project,
@@ -111,3 +122,46 @@ def assign_cost_type(project):
         cost_types=project.company.cost_types, admin_level=admin_level,
         update_state=update_request_state(db.session, project, admin_level),
     )
+
+
+def _back_to_listing(project: Project) -> str:
+    """The Cost Code page at the search and page the row was on (they ride in the form)."""
+    args = {key: request.form[key] for key in ("q", "page") if request.form.get(key)}
+    return url_for("project_admin.cost_codes", project_id=project.id, **args)
+
+
+@bp.route(f"{COST_CODE_PATH}/remove", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def remove_cost_code(project):
+    """Remove, on a row of a code that was never sent: the code goes, with its cost types."""
+    back = _back_to_listing(project)
+    try:
+        label = remove_unsent_code(db.session, project, current_user, chosen_cost_code(request.form))
+    except FormError as error:
+        return error_response(422, str(error))
+    except ServiceError as error:
+        return refusal_response(error, back=back)
+    flash(f"Removed {label} from {project.label}. It had never been sent to the ERP; add it "
+          "again from Cost Codes from Company if you need it.", "success")
+    return redirect(back)
+
+
+@bp.route(f"{COST_CODE_PATH}/active", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def set_cost_code_active(project):
+    """Make inactive / Make active, on a row of a code the ERP job has: only the portal changes."""
+    back = _back_to_listing(project)
+    try:
+        cost_code_id = chosen_cost_code(request.form)
+    except FormError as error:
+        return error_response(422, str(error))
+    active = request.form.get("active") == "yes"
+    try:
+        cost_code = set_code_active(db.session, project, current_user, cost_code_id, active)
+    except ServiceError as error:
+        return refusal_response(error, back=back)
+    if is_htmx():
+        return _row_changed(project, cost_code.id)
+    flash(f"{cost_code.code} {cost_code.description} is {'active' if active else 'inactive'} on "
+          f"{project.label}{'' if active else '; the ERP job keeps it'}.", "success")
+    return redirect(back)
