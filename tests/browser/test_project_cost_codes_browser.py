@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from portal.extensions import db
+from portal.models import ProjectCostCode
 from tests.browser.helpers import assert_accessible, log_in
+from tests.helpers import first_project
 
 PROJECT = "Maple Street Medical Office"
 
@@ -68,3 +71,39 @@ def test_focus_stays_on_the_ticked_box_when_its_row_is_replaced(page, live_serve
     expect(page.get_by_label("1010.000 3 Equipment")).not_to_be_checked()
     expect(page.get_by_label("1010.000 3 Equipment")).to_be_focused()
     expect(page.locator("#update-request-actions")).to_contain_text("1 cost type assignment not sent yet")
+
+
+def test_undo_on_the_cost_code_page_and_why_send_to_erp_is_disabled(page, live_server, app):
+    # Twelve codes with no cost type (as a refresh leaves them): Send to ERP says why it is off.
+    db.session.add_all(
+        ProjectCostCode(project_id=first_project().id, code=f"{9000 + index}.000",
+                        description=f"Extra {index}", division="9000", origin="project")
+        for index in range(12)
+    )
+    db.session.commit()
+    open_cost_code_page(page, live_server)
+    expect(page.get_by_role("button", name="Send to ERP")).to_be_disabled()
+    expect(page.locator("#update-actions-reason")).to_have_text(
+        "Nothing new to send: 12 codes have no cost type. "
+        "Tick a cost type for each code you want in the ERP job."
+    )
+    legend = page.get_by_role("list", name="What the cost type boxes mean")
+    expect(legend).to_contain_text("Grey and ticked: in the ERP job")
+
+    # A code added by mistake goes, before it is sent.
+    page.get_by_role("button", name="Remove 9000.000 Extra 0").click()
+    expect(page.locator("#flash-area")).to_contain_text("Removed 9000.000 Extra 0 from RB-2401")
+    expect(page.locator("#cost-code-table")).not_to_contain_text("Extra 0")
+    expect(page.locator("#update-actions-reason")).to_contain_text("11 codes have no cost type")
+
+    # A code in the ERP job is made inactive on the project, from the keyboard; focus stays.
+    page.get_by_role("button", name="Make inactive 1010.000 Project Management").focus()
+    page.keyboard.press("Enter")
+    make_active = page.get_by_role("button", name="Make active 1010.000 Project Management")
+    expect(make_active).to_be_focused()
+    expect(page.locator("#cost-code-table tr", has_text="1010.000")).to_contain_text("No")
+    expect(page.get_by_label("1010.000 2 Labor")).to_be_disabled()
+    assert_accessible(page, "cost code page after Remove and Make inactive")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name="Make inactive 1010.000 Project Management")).to_be_focused()
+    expect(page.get_by_label("1010.000 2 Labor")).to_be_enabled()
