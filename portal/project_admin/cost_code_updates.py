@@ -10,12 +10,15 @@ from portal.extensions import db
 from portal.models import Level, Project, ProjectCostCode
 from portal.project_admin import bp
 from portal.project_admin.forms import (
+    CODE_COST_TYPE_PREFIX,
+    CODE_FIELD,
     FormError,
     chosen_cost_code,
     company_code_selections,
     cost_type_choice,
 )
 from portal.services import ServiceError
+from portal.services.company_code_selection import preview_selection
 from portal.services.cost_code_page import update_request_state
 from portal.services.project_code_undo import remove_unsent_code, set_code_active
 from portal.services.project_cost_codes import (
@@ -33,19 +36,29 @@ from portal.web.tables import paginate, requested_page, search_text
 COST_CODE_PATH = "/<int:project_id>/admin/work-breakdown-structure/segments/cost-code"
 
 
+# The list's own fields: the search and page shown, and the page asked for by Previous / Next.
+LIST_FIELDS = ("list_q", "list_page")
+
+
 def _company_codes_page(project: Project, posted: MultiDict, status: int = 200):
-    # A refused Add shows the list the user was looking at (its search and page ride along in
-    # the form, as htmx may have changed them since the page loaded), with their ticks kept.
-    search = search_text(posted, "list_q") if posted.get("list_q") else search_text()
+    """The list at the search and page in `posted` (or the URL's), with the codes and cost types
+    ticked in `posted` kept: ticked on this page, hidden fields for the rest, and a summary of
+    what Add would add. Raises FormError / ServiceError for a selection that is not one."""
+    search = search_text(posted, "list_q") if "list_q" in posted else search_text()
     # Paged: a company list can hold tens of thousands of codes.
     page = paginate(
         company_codes_query(project, search),
         page=requested_page(posted["list_page"]) if "list_page" in posted else None,
     )
+    selections = company_code_selections(posted)
+    preview = preview_selection(db.session, project, selections)
+    listed = {code.id for code in page.items}
     body = render_page_or_partial(
         "project_admin/cost_codes_from_company.html", "project_admin/_company_code_list.html",
         project=project, search=search, posted=posted, page=page,
         divisions=group_by_division(page.items), cost_types=project.company.cost_types,
+        preview=preview, kept_elsewhere=sorted(set(selections) - listed),
+        summary_out_of_band=is_htmx(),
     )
     return body, status
 
@@ -65,7 +78,11 @@ def add_cost_codes_from_company(project):
         )
     except (FormError, ServiceError) as error:
         flash(str(error), "error")
-        return _company_codes_page(project, request.form, status=422)
+        try:
+            return _company_codes_page(project, request.form, status=422)
+        except (FormError, ServiceError):  # a tampered selection: the list without it
+            kept = MultiDict((key, request.form[key]) for key in LIST_FIELDS if key in request.form)
+            return _company_codes_page(project, kept, status=422)
     if result.added:
         count = len(result.added)
         flash(f"Added {count} cost code{'s' if count != 1 else ''}: {', '.join(result.added)}. "
@@ -75,6 +92,25 @@ def add_cost_codes_from_company(project):
     if result.refused:
         flash(f"Not added: {'; '.join(result.refused)}.", "error")
     return redirect(url_for("project_admin.cost_codes", project_id=project.id))
+
+
+@bp.route(f"{COST_CODE_PATH}/from-company/browse", methods=["POST"])
+@project_tool_required(Level.ADMIN)
+def browse_cost_codes_from_company(project):
+    """Search, Previous / Next, a tick and Clear selection on Cost Codes from Company. The form
+    carries the selection, so it survives paging and searching with or without JavaScript;
+    nothing is stored until Add."""
+    posted = request.form.copy()
+    if posted.get("clear") == "yes":
+        for name in list(posted):
+            if name == CODE_FIELD or name.startswith(CODE_COST_TYPE_PREFIX):
+                posted.poplist(name)
+    if "go_to_page" in posted:
+        posted["list_page"] = posted["go_to_page"]
+    try:
+        return _company_codes_page(project, posted)
+    except (FormError, ServiceError) as error:
+        return error_response(422, str(error))
 
 
 @bp.route(f"{COST_CODE_PATH}/send-to-erp", methods=["POST"])
