@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import first_project, project_code
+from tests.helpers import first_project, project_code, standard
 from tests.route_table import ROLES, URL_ARGUMENTS
 from tests.test_route_sweep import TABLE, _url
 
@@ -62,6 +62,15 @@ def _htmx_answers(client, auth) -> dict[str, str]:
         })
         assert response.status_code == 200
         answers[f"cost-type-box-{ticked}"] = response.get_data(as_text=True)
+    for active in ("no", "yes"):
+        response = client.htmx_post(f"{base}/active", data={"cost_code": cost_code.id, "active": active})
+        assert response.status_code == 200
+        answers[f"make-active-{active}"] = response.get_data(as_text=True)
+    response = client.htmx_post(f"{base}/from-company/browse", data={
+        "code": str(standard("3010.000").id), "every_code_cost_type": str(labor.id), "go_to_page": "2",
+    })
+    assert response.status_code == 200
+    answers["cost-codes-from-company-next-page"] = response.get_data(as_text=True)
     auth.logout()
     return answers
 

@@ -38,7 +38,8 @@ def test_project_cost_code_screens_at_each_size(browser, live_server, size):
         screenshot(page, f"project-cost-code-page-{size}")
 
         page.get_by_role("link", name="Cost Codes from Company").click()
-        page.get_by_role("group", name="Cost types for every selected code").get_by_label("1 Material").check()
+        every_code = page.get_by_role("group", name="Cost types for every selected code")
+        every_code.get_by_label("1 Material").check()
         page.get_by_label("Select All").check()
         expect(page.locator("#selection-summary")).to_contain_text("50 codes selected")
         page.get_by_role("button", name="Next ›").click()
