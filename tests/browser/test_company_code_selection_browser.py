@@ -39,6 +39,13 @@ def test_select_all_then_next_then_one_more_adds_them_all(page, live_server):
     expect(summary).to_contain_text("51 codes selected")
     assert_accessible(page, "cost codes from company with a selection kept across pages")
 
+    # Back on page 1 every listed code is still ticked, and Select All says so.
+    page.get_by_label("Search company cost codes").fill("")
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+    expect(page.get_by_label("Select 3010.000 Formwork")).to_be_checked()
+    expect(page.get_by_label("Select All")).to_be_checked()
+    expect(summary).to_contain_text("51 codes selected (1 not listed here)")
+
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#flash-area")).to_contain_text("Added 51 cost codes: 3010.000 Formwork,")
     expect(page.locator("#flash-area")).to_contain_text("8010.000 Hollow Metal Doors")
