@@ -19,12 +19,14 @@ $(BIN)/.installed-test: $(BIN)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-node_modules/axe-core/axe.min.js: package.json
+# Test-only tools from npm: axe-core for the browser tests, vnu-jar (the Nu HTML Checker, run on
+# Java) for tests/test_html_validity.py.
+node_modules/.installed: package.json package-lock.json
 	npm install --no-audit --no-fund --silent
 	touch $@
 
 install: $(BIN)/.installed
-install-test: $(BIN)/.installed-test node_modules/axe-core/axe.min.js
+install-test: $(BIN)/.installed-test node_modules/.installed
 
 # On an existing instance this upgrades the database in place and says which migrations ran.
 run: $(BIN)/.installed

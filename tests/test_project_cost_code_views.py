@@ -324,6 +324,6 @@ def test_refused_add_shows_the_list_that_was_searched(client, auth, project):
         urls(project)["picker"], {"code": str(rebar.id), "list_q": "Concrete", "list_page": "1"}
     ))
     assert "Choose at least one cost type for 3020.000 Reinforcing Steel." in page
-    assert 'name="q" value="Concrete"' in page
+    assert 'name="list_q" value="Concrete"' in page  # the search box shows the search
     assert ">4010.000<" not in page  # only the searched division is listed
     assert re.search(rf'name="code" value="{rebar.id}"[^>]*checked', page)

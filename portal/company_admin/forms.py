@@ -17,7 +17,13 @@ LEVEL_CHOICES = [SelectChoice(str(int(level)), level.label) for level in Level]
 
 
 def _level_field(label: str) -> SelectField:
-    return SelectField(label, choices=LEVEL_CHOICES, coerce=int, validators=[InputRequired()])
+    # Not marked `required` in the page: HTML allows that only on a select whose first option is
+    # an empty placeholder, and here the first option, None, is a level like the others. The
+    # server still refuses a missing value.
+    return SelectField(
+        label, choices=LEVEL_CHOICES, coerce=int, validators=[InputRequired()],
+        render_kw={"required": False},
+    )
 
 
 class AddUserForm(FlaskForm):

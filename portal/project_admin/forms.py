@@ -52,3 +52,8 @@ def cost_type_choice(form: MultiDict) -> tuple[int, int, bool]:
         posted_id(form.get("cost_type", ""), "cost type"),
         form.get("assigned") == "yes",
     )
+
+
+def chosen_cost_code(form: MultiDict) -> int:
+    """A row action's cost code (Remove, Make inactive): a project cost code id."""
+    return posted_id(form.get("cost_code", ""), "cost code")

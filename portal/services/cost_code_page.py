@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.db.search import text_search
 from portal.erp.formats import in_code_order
-from portal.models import CostCodeUpdateRequest, Level, Project, ProjectCostCode, RefreshJob
+from portal.models import (
+    CostCodeUpdateRequest,
+    CostTypeAssignment,
+    Level,
+    Project,
+    ProjectCostCode,
+    RefreshJob,
+)
 from portal.services.project_cost_codes import (
     latest_update_request,
     request_line_count,
@@ -28,14 +35,38 @@ class UpdateRequestState:
     line_count: int
     unsent: int
     may_change: bool
+    # Active codes with no cost type at all: Send to ERP sends cost types, so it skips them.
+    without_cost_type: int = 0
+
+    @property
+    def without_cost_type_text(self) -> str:
+        count = self.without_cost_type
+        return f"{count} code{'s have' if count != 1 else ' has'} no cost type"
 
     @property
     def send_refusal(self) -> str | None:
         if not self.may_change:
             return NEEDS_ADMIN
+        if not self.unsent and self.without_cost_type:
+            return (f"Nothing new to send: {self.without_cost_type_text}. "
+                    "Tick a cost type for each code you want in the ERP job.")
         if not self.unsent:
             return "Nothing new to send: add cost codes or cost types first."
         return None
+
+
+def codes_without_cost_type(session: Session, project: Project) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(ProjectCostCode)
+        .where(
+            ProjectCostCode.project_id == project.id,
+            ProjectCostCode.active.is_(True),
+            ~select(CostTypeAssignment.id)
+            .where(CostTypeAssignment.project_cost_code_id == ProjectCostCode.id)
+            .exists(),
+        )
+    ) or 0
 
 
 def update_request_state(session: Session, project: Project, project_level: Level) -> UpdateRequestState:
@@ -46,6 +77,7 @@ def update_request_state(session: Session, project: Project, project_level: Leve
         line_count=request_line_count(session, update_request) if update_request else 0,
         unsent=unsent_count(session, project),
         may_change=project_level >= Level.ADMIN,
+        without_cost_type=codes_without_cost_type(session, project),
     )
 
 

@@ -159,6 +159,8 @@ def add_cost_types_to_code(
 ) -> list[CostTypeAssignment]:
     """Ties more cost types to one of the project's codes; they wait, "new", for Send to ERP."""
     cost_code = _project_code(session, project, project_cost_code_id)
+    if not cost_code.active:
+        raise ServiceError(f"{code_label(cost_code)} is inactive on {project.label}: make it active first.")
     if not cost_type_ids:
         raise ServiceError(f"Choose a cost type to add to {code_label(cost_code)}.")
     cost_types = _company_cost_types(session, project, set(cost_type_ids))

@@ -2,8 +2,9 @@
 (function () {
   "use strict";
 
+  // The listed codes' boxes; codes selected on other pages ride in hidden fields of that name.
   function codeBoxes(form) {
-    return Array.from(form.querySelectorAll('input[name="code"]:not(:disabled)'));
+    return Array.from(form.querySelectorAll('input[type="checkbox"][name="code"]:not(:disabled)'));
   }
 
   // Select All shows whether all, some (indeterminate) or none of the listed codes are ticked.
@@ -22,7 +23,7 @@
     if (box.matches("[data-select-all]")) {
       codeBoxes(box.form).forEach(function (code) { code.checked = box.checked; });
     } else if (box.name && box.name.indexOf("cost_type_") === 0 && box.checked) {
-      const code = box.closest("tr").querySelector('input[name="code"]');
+      const code = box.closest("tr").querySelector('input[type="checkbox"][name="code"]');
       if (code) code.checked = true;
     }
     showSelection(box.form);
