@@ -28,8 +28,8 @@ def test_portal_status_shows_version_database_and_that_no_backup_was_made(client
     assert "<th scope=\"row\">Version</th><td>0.1.0</td>" in page
     assert ("PostgreSQL" if BACKEND == "postgresql" else "SQLite") + ", schema not stamped" in page
     assert "Never: see the README's Backups section" in page
-    assert "<th scope=\"row\">Mail</th><td>Not configured</td>" in page
-    assert "<th scope=\"row\">Directory service</th><td>Not configured</td>" in page
+    assert "<th scope=\"row\">Mail</th><td>Not configured: no e-mail is sent" in page
+    assert "<th scope=\"row\">Directory service</th><td>Not configured: people log in" in page
 
 
 def test_portal_status_shows_the_last_backups_time_and_archive(client, auth):
@@ -83,3 +83,23 @@ def test_portal_status_says_whether_the_worker_is_alive(worker_client):
     assert "Not running: the background worker has never beaten" in _page(worker_client)
     record_mark(db.session, WORKER_HEARTBEAT, now=utcnow() - timedelta(seconds=30))
     assert "Alive (last heartbeat 30 s ago)" in _page(worker_client)
+
+
+def test_portal_status_shows_the_mail_and_directory_settings_without_their_passwords(database_url, tmp_path):
+    app = create_app(
+        TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **side_paths(tmp_path),
+        SMTP_URL="smtp://portal:mail-secret@mail.example.test:587?starttls=1",
+        MAIL_FROM="portal@example.test",
+        LDAP_URL="ldaps://dc1.example.test", LDAP_COMPANY="ridgeline", LDAP_BASE_DN="dc=example,dc=test",
+        LDAP_BIND_DN="cn=portal,dc=example,dc=test", LDAP_BIND_PASSWORD="ldap-secret",
+    )
+    app.test_client_class = PortalClient
+    with app.app_context():
+        client = app.test_client()
+        AuthActions(client).login_as("admin")
+        page = _page(client)
+        db.session.remove()
+        db.engine.dispose()
+    assert "From portal@example.test through mail.example.test:587 (STARTTLS)" in page
+    assert "ldaps://dc1.example.test, search under dc=example,dc=test" in page
+    assert "mail-secret" not in page and "ldap-secret" not in page

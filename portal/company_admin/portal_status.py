@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
+from portal.auth.directory_login import configured_directory
 from portal.auth.permissions import company_tool_required
 from portal.backup import instance_files
 from portal.backup.manifest import app_version
@@ -13,6 +14,8 @@ from portal.extensions import db
 from portal.models import CompanyTool, Level
 from portal.services import ServiceError
 from portal.services.company_settings import set_time_zone
+from portal.services.notifications import mail_settings
+from portal.services.portal_status import directory_words, mail_words
 from portal.services.portal_status import portal_status as portal_status_service
 from portal.times import time_zone_names
 from portal.web.errors import refusal_response
@@ -29,6 +32,8 @@ def portal_status():
         migrations_dir=str(files.migrations_dir),
         database_kind=files.database_kind,
         version=app_version(),
+        mail=mail_words(mail_settings(current_app.config)),
+        directory_service=directory_words(configured_directory()),
     )
     return render_page(
         "company_admin/portal_status.html", status=status,

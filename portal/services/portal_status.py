@@ -180,8 +180,25 @@ class PortalStatus:
     directory_service: str = "Not configured"
 
 
+def mail_words(settings) -> str:  # noqa: ANN001  (MailSettings | None)
+    """What the mail settings say, without the password: the admin's check that they are right."""
+    if settings is None:
+        return "Not configured: no e-mail is sent (set SMTP_URL and MAIL_FROM)"
+    security = "TLS" if settings.tls else "STARTTLS" if settings.starttls else "no encryption"
+    return f"From {settings.sender} through {settings.host}:{settings.port} ({security})"
+
+
+def directory_words(settings) -> str:  # noqa: ANN001  (DirectorySettings | None)
+    """What the directory sign-in settings say, without the service account's password."""
+    if settings is None:
+        return "Not configured: people log in with their portal passwords (set LDAP_URL)"
+    how = f"search under {settings.base_dn}" if settings.base_dn else f"DN template {settings.dn_template}"
+    return f"{settings.url}, {how}; new people join {settings.company_slug} with no access"
+
+
 def portal_status(session: Session, company_id: int, *, worker_expected: bool, migrations_dir: str,
-                  database_kind: str, version: str, now: datetime | None = None) -> PortalStatus:
+                  database_kind: str, version: str, mail: str = "Not configured",
+                  directory_service: str = "Not configured", now: datetime | None = None) -> PortalStatus:
     now = now or utcnow()
     worker = _worker_check(session, worker_expected, now)
     if not worker_expected:
@@ -200,6 +217,8 @@ def portal_status(session: Session, company_id: int, *, worker_expected: bool, m
         worker_ok=worker.ok,
         last_backup=last_backup(session),
         last_sync=syncs[0] if syncs else None,
+        mail=mail,
+        directory_service=directory_service,
     )
     session.rollback()
     return status
