@@ -1,0 +1,57 @@
+"""Company Admin → ERP settings: the company's connector, its settings, and Test connection."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal.auth.permissions import company_tool_required, deny
+from portal.company_admin import bp
+from portal.extensions import db
+from portal.models import CompanyTool, Level
+from portal.services import PermissionDenied, ServiceError
+from portal.services import erp_settings as erp_settings_service
+
+READ_ONLY = company_tool_required(CompanyTool.COMPANY_ADMIN, Level.READ_ONLY)
+ADMIN = company_tool_required(CompanyTool.COMPANY_ADMIN, Level.ADMIN)
+
+
+@bp.get("/erp-settings")
+@READ_ONLY
+def erp_settings():
+    view = erp_settings_service.erp_settings_view(db.session, current_user.company_id, current_app.config)
+    return render_template(
+        "company_admin/erp_settings.html", settings=view, company=current_user.company,
+        is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
+    )
+
+
+@bp.post("/erp-settings")
+@ADMIN
+def save_erp_settings():
+    form = request.form
+    try:
+        message = erp_settings_service.save_erp_settings(
+            db.session, actor=current_user._get_current_object(), kind=form.get("kind", ""),
+            settings={key.removeprefix("setting_"): value for key, value in form.items() if key.startswith("setting_")},
+            password=form.get("password", ""), writes_enabled=form.get("writes_enabled") == "on",
+        )
+    except PermissionDenied as error:
+        deny(str(error))
+    except ServiceError as error:
+        flash(str(error), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("company_admin.erp_settings"))
+
+
+@bp.post("/erp-settings/test")
+@ADMIN
+def test_erp_connection():
+    try:
+        check = erp_settings_service.test_connection(
+            db.session, actor=current_user._get_current_object(), config=current_app.config
+        )
+    except PermissionDenied as error:
+        deny(str(error))
+    flash(check.message, "success" if check.succeeded else "error")
+    return redirect(url_for("company_admin.erp_settings"))
