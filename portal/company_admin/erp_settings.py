@@ -1,4 +1,5 @@
 """Company Admin → ERP settings: the company's connector, its settings, and Test connection."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -20,7 +21,9 @@ ADMIN = company_tool_required(CompanyTool.COMPANY_ADMIN, Level.ADMIN)
 def erp_settings():
     view = erp_settings_service.erp_settings_view(db.session, current_user.company_id, current_app.config)
     return render_template(
-        "company_admin/erp_settings.html", settings=view, company=current_user.company,
+        "company_admin/erp_settings.html",
+        settings=view,
+        company=current_user.company,
         is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
     )
 
@@ -31,9 +34,16 @@ def save_erp_settings():
     form = request.form
     try:
         message = erp_settings_service.save_erp_settings(
-            db.session, actor=current_user._get_current_object(), kind=form.get("kind", ""),
-            settings={key.removeprefix("setting_"): value for key, value in form.items() if key.startswith("setting_")},
-            password=form.get("password", ""), writes_enabled=form.get("writes_enabled") == "on",
+            db.session,
+            actor=current_user._get_current_object(),
+            kind=form.get("kind", ""),
+            settings={
+                key.removeprefix("setting_"): value
+                for key, value in form.items()
+                if key.startswith("setting_")
+            },
+            password=form.get("password", ""),
+            writes_enabled=form.get("writes_enabled") == "on",
         )
     except PermissionDenied as error:
         deny(str(error))

@@ -15,6 +15,7 @@ ERP). The kinds:
 - sage300_odbc: Sage 300 CRE through the Timberline ODBC driver's DSN (SAGE300_ODBC_DSN,
   SAGE300_ODBC_USER, SAGE300_ODBC_PASSWORD; the optional extra [sage300]).
 """
+
 from __future__ import annotations
 
 import threading
@@ -44,8 +45,15 @@ KIND_ERP = {SAGE100_DATABASE: formats.SAGE100, SAGE100_FILES: formats.SAGE100, S
 KIND_SETTINGS = {
     REFERENCE: (),
     SAGE100_DATABASE: (("url", "Database URL (without the password)"), ("password", "SQL login password")),
-    SAGE100_FILES: (("inbox", "Folder Sage's files are read from"), ("outbox", "Folder import files are written to")),
-    SAGE300_ODBC: (("dsn", "ODBC data source name (DSN)"), ("user", "Sage 300 CRE user"), ("password", "Password")),
+    SAGE100_FILES: (
+        ("inbox", "Folder Sage's files are read from"),
+        ("outbox", "Folder import files are written to"),
+    ),
+    SAGE300_ODBC: (
+        ("dsn", "ODBC data source name (DSN)"),
+        ("user", "Sage 300 CRE user"),
+        ("password", "Password"),
+    ),
 }
 SECRET_SETTINGS = {"password"}
 
@@ -100,9 +108,13 @@ def provisioned_settings(company: Any, config: Mapping[str, Any]) -> tuple[str, 
     settings = {
         REFERENCE: {},
         SAGE100_DATABASE: {"url": config.get("ERP_DATABASE_URL", "")},
-        SAGE100_FILES: {"inbox": config.get("SAGE100_INBOX_DIR", ""), "outbox": config.get("SAGE100_OUTBOX_DIR", "")},
+        SAGE100_FILES: {
+            "inbox": config.get("SAGE100_INBOX_DIR", ""),
+            "outbox": config.get("SAGE100_OUTBOX_DIR", ""),
+        },
         SAGE300_ODBC: {
-            "dsn": config.get("SAGE300_ODBC_DSN", ""), "user": config.get("SAGE300_ODBC_USER", ""),
+            "dsn": config.get("SAGE300_ODBC_DSN", ""),
+            "user": config.get("SAGE300_ODBC_USER", ""),
             "password": config.get("SAGE300_ODBC_PASSWORD", ""),
         },
     }[kind]
@@ -157,7 +169,9 @@ def _database_url(settings: Mapping[str, str], slug: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError as error:
-        raise ErpError(f'"{url}" is not a database URL (for example mssql+pymssql://login@server/Company).') from error
+        raise ErpError(
+            f'"{url}" is not a database URL (for example mssql+pymssql://login@server/Company).'
+        ) from error
     if settings.get("password"):
         parsed = parsed.set(password=settings["password"])
     return parsed.render_as_string(hide_password=False)

@@ -1,4 +1,5 @@
 """Database engines for the ERP connectors: one place that knows how to open an ERP database."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

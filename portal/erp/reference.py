@@ -13,6 +13,7 @@ The portal creates these (not Alembic); a directory still in the layout before i
 tables `erp_cost_types`, `erp_standard_cost_codes`, `erp_jobs`, ...) is copied into the new one on
 first use and its old tables dropped, with a warning saying so.
 """
+
 from __future__ import annotations
 
 import logging
@@ -23,29 +24,58 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from portal.erp import formats
-from portal.erp.base import CommitmentExport, CommitmentResult, ErpConnector, ErpCostCode, ErpCostType, ErpError, ErpJob
+from portal.erp.base import (
+    CommitmentExport,
+    CommitmentResult,
+    ErpConnector,
+    ErpCostCode,
+    ErpCostType,
+    ErpError,
+    ErpJob,
+)
 from portal.erp.engines import database_error_text, erp_engine
 from portal.erp.reference_sage300 import ReferenceSage300Connector
 from portal.erp.reference_sage300 import metadata as sage300_tables
-from portal.erp.sage100_database import COST_TYPE_NAMES, Sage100DatabaseConnector, code_number, cstcde, cstdiv, csttyp
+from portal.erp.sage100_database import (
+    COST_TYPE_NAMES,
+    Sage100DatabaseConnector,
+    code_number,
+    cstcde,
+    cstdiv,
+    csttyp,
+)
 from portal.erp.sage100_database import metadata as sage100_tables
 
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "sqlite:///reference_erp.sqlite3"
 # A new Sage 300 CRE company's standard categories and mask (two sections, "99-999").
-SAGE300_CATEGORIES = [("LAB", "Labor"), ("MAT", "Material"), ("SUB", "Subcontract"), ("EQP", "Equipment"), ("OTH", "Other")]
+SAGE300_CATEGORIES = [
+    ("LAB", "Labor"),
+    ("MAT", "Material"),
+    ("SUB", "Subcontract"),
+    ("EQP", "Equipment"),
+    ("OTH", "Other"),
+]
 SAGE300_MASK = [(2, "-"), (3, "")]
-OLD_LAYOUT_TABLES = ("erp_cost_types", "erp_standard_cost_codes", "erp_jobs", "erp_job_cost_codes", "erp_job_cost_code_types")
+OLD_LAYOUT_TABLES = (
+    "erp_cost_types",
+    "erp_standard_cost_codes",
+    "erp_jobs",
+    "erp_job_cost_codes",
+    "erp_job_cost_code_types",
+)
 
 directory = sa.MetaData()
 companies = sa.Table(
-    "erp_companies", directory,
+    "erp_companies",
+    directory,
     sa.Column("key", sa.String(100), primary_key=True),
     sa.Column("erp_system", sa.String(20), nullable=False),
 )
 commitments = sa.Table(
-    "erp_commitments", directory,
+    "erp_commitments",
+    directory,
     sa.Column("company", sa.String(100), primary_key=True),
     sa.Column("job", sa.String(40), primary_key=True),
     sa.Column("number", sa.String(40), primary_key=True),
@@ -66,7 +96,9 @@ def company_url(url: str, key: str) -> str:
         path = Path(parsed.database)
         return str(parsed.set(database=str(path.with_name(f"{path.stem}-{safe}{path.suffix}"))))
     if parsed.get_backend_name() == "postgresql":
-        return parsed.update_query_dict({"options": f"-csearch_path=erp_{safe}"}).render_as_string(hide_password=False)
+        return parsed.update_query_dict({"options": f"-csearch_path=erp_{safe}"}).render_as_string(
+            hide_password=False
+        )
     raise ErpError("The reference ERP runs on SQLite or PostgreSQL; point ERP_DATABASE_URL at one of them.")
 
 
@@ -94,12 +126,16 @@ class ReferenceErp:
             with self._lock:
                 if not self._ready:
                     try:
-                        old = [t for t in sa.inspect(self._engine).get_table_names() if t in OLD_LAYOUT_TABLES]
+                        old = [
+                            t for t in sa.inspect(self._engine).get_table_names() if t in OLD_LAYOUT_TABLES
+                        ]
                         if old:
                             self._migrate_old_layout()
                         directory.create_all(self._engine)
                     except sa.exc.SQLAlchemyError as error:
-                        raise ErpError(f"The reference ERP database cannot be opened: {database_error_text(error)}") from error
+                        raise ErpError(
+                            f"The reference ERP database cannot be opened: {database_error_text(error)}"
+                        ) from error
                     self._ready = True
         return self._engine.begin()
 
@@ -122,7 +158,9 @@ class ReferenceErp:
         engine = self._company_engine(key, erp_system)
         ledger = _Ledger(self, key)
         if erp_system == formats.SAGE100:
-            return Sage100DatabaseConnector(str(engine.url), writes_enabled=True, engine=engine, commitments=ledger)
+            return Sage100DatabaseConnector(
+                str(engine.url), writes_enabled=True, engine=engine, commitments=ledger
+            )
         return ReferenceSage300Connector(engine, commitments=ledger)
 
     # -- admin actions -------------------------------------------------------------------
@@ -144,7 +182,10 @@ class ReferenceErp:
         if erp_system == formats.SAGE100:
             with engine.begin() as conn:
                 if not conn.scalar(sa.select(sa.func.count()).select_from(csttyp)):
-                    conn.execute(csttyp.insert(), [{"recnum": n, "typnme": name} for n, name in COST_TYPE_NAMES.items()])
+                    conn.execute(
+                        csttyp.insert(),
+                        [{"recnum": n, "typnme": name} for n, name in COST_TYPE_NAMES.items()],
+                    )
         else:
             connector = ReferenceSage300Connector(engine)
             connector.set_mask(SAGE300_MASK)
@@ -157,8 +198,12 @@ class ReferenceErp:
         with self.begin() as conn:
             erp_system = conn.scalar(sa.select(companies.c.erp_system).where(companies.c.key == key))
             if erp_system is None:
-                # Say which keys exist: the ERP's keys ("harbor-point") differ from the portal's e-mail domains.
-                known = ", ".join(conn.scalars(sa.select(companies.c.key).order_by(companies.c.key))) or "none yet"
+                # Say which keys exist: the ERP's keys ("harbor-point") differ from the portal's
+                # e-mail domains.
+                known = (
+                    ", ".join(conn.scalars(sa.select(companies.c.key).order_by(companies.c.key)))
+                    or "none yet"
+                )
                 raise ErpError(f'There is no company "{key}" in the reference ERP (companies: {known}).')
         self._systems[key] = erp_system
         return erp_system
@@ -179,12 +224,16 @@ class ReferenceErp:
         if self.erp_system(key) != formats.SAGE100:
             raise ErpError("Only Sage 100 Contractor keeps a list of divisions.")
         if not number.strip().isdigit():
-            raise ValueError(f'Division "{formats.shown(number)}" is not a number; Sage 100 Contractor divisions are numbered.')
+            raise ValueError(
+                f'Division "{formats.shown(number)}" is not a number; '
+                "Sage 100 Contractor divisions are numbered."
+            )
         engine = self._company_engine(key, formats.SAGE100)
         _upsert(engine, cstdiv, {"recnum": int(number)}, {"divnme": _required_text(name, "A division name")})
 
-    def add_standard_cost_code(self, key: str, code: str, description: str, division: str | None = None,
-                               division_name: str = "") -> ErpCostCode:
+    def add_standard_cost_code(
+        self, key: str, code: str, description: str, division: str | None = None, division_name: str = ""
+    ) -> ErpCostCode:
         erp_system = self.erp_system(key)
         code = formats.validate_cost_code(erp_system, code)
         description = formats.validate_description(erp_system, description)
@@ -198,7 +247,9 @@ class ReferenceErp:
         if has_division is None:
             # Sage requires the division first; the reference ERP's command enters both at once.
             self.add_division(key, division, division_name or f"Division {division}")
-        _upsert(engine, cstcde, {"recnum": code_number(code)}, {"cdenme": description, "divnum": int(division)})
+        _upsert(
+            engine, cstcde, {"recnum": code_number(code)}, {"cdenme": description, "divnum": int(division)}
+        )
         return ErpCostCode(code, description, division)
 
     def add_job(self, key: str, number: str, name: str) -> ErpJob:
@@ -221,17 +272,24 @@ class ReferenceErp:
 
     def _migrate_old_layout(self) -> None:
         with self._engine.connect() as conn:
+
             def rows(sql: str) -> list:
                 return conn.exec_driver_sql(sql).all()
+
             old_companies = rows("SELECT key, erp_system FROM erp_companies")
             old_types = rows("SELECT company, code, name FROM erp_cost_types")
-            old_codes = rows("SELECT company, code, description, division FROM erp_standard_cost_codes WHERE active")
+            old_codes = rows(
+                "SELECT company, code, description, division FROM erp_standard_cost_codes WHERE active"
+            )
             old_jobs = rows("SELECT company, number, name FROM erp_jobs")
             old_lines = rows(
-                "SELECT t.company, t.job, t.code, c.description, c.division, t.cost_type FROM erp_job_cost_code_types t "
+                "SELECT t.company, t.job, t.code, c.description, c.division, t.cost_type "
+                "FROM erp_job_cost_code_types t "
                 "JOIN erp_job_cost_codes c ON c.company = t.company AND c.job = t.job AND c.code = t.code"
             )
-            old_commitments = rows("SELECT company, job, number, kind, title, amount_cents, parent FROM erp_commitments")
+            old_commitments = rows(
+                "SELECT company, job, number, kind, title, amount_cents, parent FROM erp_commitments"
+            )
             conn.commit()
         with self._engine.begin() as conn:
             for table in (*reversed(OLD_LAYOUT_TABLES), "erp_commitments", "erp_companies"):
@@ -255,11 +313,21 @@ class ReferenceErp:
             self.connector(key).export_cost_code_lines(job, lines)
         with self._engine.begin() as conn:
             for row in old_commitments:
-                conn.execute(commitments.insert().values(dict(zip(
-                    ("company", "job", "number", "kind", "title", "amount_cents", "parent"), row, strict=True))))
+                conn.execute(
+                    commitments.insert().values(
+                        dict(
+                            zip(
+                                ("company", "job", "number", "kind", "title", "amount_cents", "parent"),
+                                row,
+                                strict=True,
+                            )
+                        )
+                    )
+                )
         self.migration_note = (
             f"The reference ERP database {self.url} had the layout from before issue 15 (its own invented "
-            f"tables). Its {len(old_companies)} companies, {len(old_codes)} cost codes, {len(old_jobs)} jobs, "
+            f"tables). Its {len(old_companies)} companies, {len(old_codes)} cost codes, "
+            f"{len(old_jobs)} jobs, "
             f"{len(old_lines)} job cost code lines and {len(old_commitments)} commitments were copied into "
             "Sage's published tables (one database per company beside it) and the old tables dropped."
         )
@@ -284,7 +352,9 @@ class _Ledger:
 
         erp_name = formats.ERP_NAMES[self.erp.erp_system(self.key)]
         if not job_exists:
-            return failed(f'Job "{formats.shown(job_number)}" does not exist in {erp_name}; create the job first.')
+            return failed(
+                f'Job "{formats.shown(job_number)}" does not exist in {erp_name}; create the job first.'
+            )
         if c.kind not in ("contract", "change_order"):
             return failed(f'Unknown commitment kind "{c.kind}"; use contract or change_order.')
         if not c.number.strip() or not c.title.strip():
@@ -292,22 +362,31 @@ class _Ledger:
         this_job = (commitments.c.company == self.key, commitments.c.job == job_number)
         with self.erp.begin() as conn:
             if c.kind == "change_order":
-                parent_kind = conn.scalar(sa.select(commitments.c.kind).where(
-                    *this_job, commitments.c.number == (c.parent_number or "")))
+                parent_kind = conn.scalar(
+                    sa.select(commitments.c.kind).where(
+                        *this_job, commitments.c.number == (c.parent_number or "")
+                    )
+                )
                 if parent_kind != "contract":
                     return failed(
                         f'Change order "{c.number}" needs its contract "{c.parent_number}" '
                         f'on job "{job_number}"; export the contract first.'
                     )
             wanted = {
-                "kind": c.kind, "title": c.title.strip(), "amount_cents": c.amount_cents,
+                "kind": c.kind,
+                "title": c.title.strip(),
+                "amount_cents": c.amount_cents,
                 "parent": c.parent_number if c.kind == "change_order" else None,
             }
             existing = conn.execute(
-                sa.select(*(commitments.c[name] for name in wanted)).where(*this_job, commitments.c.number == c.number)
+                sa.select(*(commitments.c[name] for name in wanted)).where(
+                    *this_job, commitments.c.number == c.number
+                )
             ).first()
             if existing is None:
-                conn.execute(commitments.insert().values(company=self.key, job=job_number, number=c.number, **wanted))
+                conn.execute(
+                    commitments.insert().values(company=self.key, job=job_number, number=c.number, **wanted)
+                )
                 return CommitmentResult(c.number, "created", "")
             if dict(existing._mapping) == wanted:
                 return CommitmentResult(c.number, "unchanged", "Already in the ERP.")

@@ -8,6 +8,7 @@ and creates jobs in JCM_MASTER__JOB. Sage 300 CRE documents no such way in (see 
 Column types and keys here are the reference ERP's choices (wide enough for anything `formats` lets
 through, which is where the published limits are checked); the names are the published ones.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,8 @@ from portal.erp.sage300_odbc import COST_CODE_FIELD, SAGE, Sage300OdbcConnector,
 
 metadata = sa.MetaData()
 ts_ctl_record_3 = sa.Table(
-    "ts_ctl_record_3", metadata,
+    "ts_ctl_record_3",
+    metadata,
     sa.Column("fldcode", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("section", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("cslen", sa.Integer, nullable=False),
@@ -28,30 +30,35 @@ ts_ctl_record_3 = sa.Table(
     sa.Column("cnpunct", sa.String(1)),
 )
 standard_cost_codes = sa.Table(
-    "jcm_master__standard_cost_code", metadata,
+    "jcm_master__standard_cost_code",
+    metadata,
     sa.Column("cost_code", sa.String(40), primary_key=True),
     sa.Column("description", sa.String(100), nullable=False),
 )
 standard_categories = sa.Table(
-    "jcm_master__standard_category", metadata,
+    "jcm_master__standard_category",
+    metadata,
     sa.Column("category", sa.String(3), primary_key=True),
     sa.Column("description", sa.String(100), nullable=False),
 )
 jobs = sa.Table(
-    "jcm_master__job", metadata,
+    "jcm_master__job",
+    metadata,
     sa.Column("job", sa.String(40), primary_key=True),
     sa.Column("description", sa.String(100), nullable=False),
     sa.Column("status", sa.String(20)),
 )
 job_cost_codes = sa.Table(
-    "jcm_master__cost_code", metadata,
+    "jcm_master__cost_code",
+    metadata,
     sa.Column("job", sa.String(40), primary_key=True),
     sa.Column("extra", sa.String(10), primary_key=True, default=""),
     sa.Column("cost_code", sa.String(40), primary_key=True),
     sa.Column("description", sa.String(100), nullable=False),
 )
 job_categories = sa.Table(
-    "jcm_master__category", metadata,
+    "jcm_master__category",
+    metadata,
     sa.Column("job", sa.String(40), primary_key=True),
     sa.Column("extra", sa.String(10), primary_key=True, default=""),
     sa.Column("cost_code", sa.String(40), primary_key=True),
@@ -86,10 +93,13 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
     def set_mask(self, sections: Sequence[tuple[int, str]]) -> None:
         with self._engine.begin() as conn:
             conn.execute(ts_ctl_record_3.delete().where(ts_ctl_record_3.c.fldcode == COST_CODE_FIELD))
-            conn.execute(ts_ctl_record_3.insert(), [
-                {"fldcode": COST_CODE_FIELD, "section": n, "cslen": length, "cnpunct": punct}
-                for n, (length, punct) in enumerate(sections, 1)
-            ])
+            conn.execute(
+                ts_ctl_record_3.insert(),
+                [
+                    {"fldcode": COST_CODE_FIELD, "section": n, "cslen": length, "cnpunct": punct}
+                    for n, (length, punct) in enumerate(sections, 1)
+                ],
+            )
 
     def put_category(self, code: str, name: str) -> None:
         _upsert(self._engine, standard_categories, {"category": code}, {"description": name})
@@ -110,7 +120,9 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
         return self.export_job_cost_codes({job_number: lines})[job_number]
 
-    def export_job_cost_codes(self, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> dict[str, list[LineResult]]:
+    def export_job_cost_codes(
+        self, lines_by_job: Mapping[str, Sequence[ExportLine]]
+    ) -> dict[str, list[LineResult]]:
         try:
             return self._export(lines_by_job)
         except sa.exc.IntegrityError:
@@ -123,11 +135,22 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
             categories = set(conn.scalars(sa.select(standard_categories.c.category)))
             known_jobs = set(conn.scalars(sa.select(jobs.c.job).where(jobs.c.job.in_(list(lines_by_job)))))
             where = job_cost_codes.c.job.in_(list(known_jobs))
-            descriptions = {(j, c): d for j, c, d in conn.execute(
-                sa.select(job_cost_codes.c.job, job_cost_codes.c.cost_code, job_cost_codes.c.description).where(where))}
-            types = {tuple(row) for row in conn.execute(
-                sa.select(job_categories.c.job, job_categories.c.cost_code, job_categories.c.category)
-                .where(job_categories.c.job.in_(list(known_jobs))))}
+            descriptions = {
+                (j, c): d
+                for j, c, d in conn.execute(
+                    sa.select(
+                        job_cost_codes.c.job, job_cost_codes.c.cost_code, job_cost_codes.c.description
+                    ).where(where)
+                )
+            }
+            types = {
+                tuple(row)
+                for row in conn.execute(
+                    sa.select(
+                        job_categories.c.job, job_categories.c.cost_code, job_categories.c.category
+                    ).where(job_categories.c.job.in_(list(known_jobs)))
+                )
+            }
             new_codes, new_types, results = [], [], {}
             for job, lines in lines_by_job.items():
                 job_results = results[job] = []
@@ -141,8 +164,14 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
                         job_results.append(LineResult(line.code, line.cost_type, "failed", str(error)))
                         continue
                     if category not in categories:
-                        job_results.append(LineResult(code, category, "failed", (
-                            f'Cost type "{category}" does not exist in {SAGE}; add it there first.')))
+                        job_results.append(
+                            LineResult(
+                                code,
+                                category,
+                                "failed",
+                                (f'Cost type "{category}" does not exist in {SAGE}; add it there first.'),
+                            )
+                        )
                         continue
                     has_type = (job, code, category) in types
                     if not has_type:
@@ -151,7 +180,9 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
                     erp_description = descriptions.get((job, code))
                     if erp_description is None:
                         descriptions[job, code] = description
-                        new_codes.append({"job": job, "extra": "", "cost_code": code, "description": description})
+                        new_codes.append(
+                            {"job": job, "extra": "", "cost_code": code, "description": description}
+                        )
                         job_results.append(LineResult(code, category, "created", ""))
                     elif erp_description != description:
                         # The ERP's text wins: an export never overwrites an existing code's description.
@@ -159,7 +190,9 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
                         message += f"; added cost type {category}." if not has_type else "."
                         job_results.append(LineResult(code, category, "description_kept", message))
                     elif not has_type:
-                        job_results.append(LineResult(code, category, "merged_cost_type", f"Added cost type {category}."))
+                        job_results.append(
+                            LineResult(code, category, "merged_cost_type", f"Added cost type {category}.")
+                        )
                     else:
                         job_results.append(LineResult(code, category, "unchanged", "Already on the job."))
             if new_codes:

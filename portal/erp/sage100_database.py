@@ -32,6 +32,7 @@ its Database Administration tool rather than SQL tools. Writing therefore stays 
 database until a Company Admin turns it on in ERP settings, and every refused line says what to do
 in Sage instead. The reference ERP (ours) always writes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -64,34 +65,51 @@ SAGE = formats.ERP_NAMES[formats.SAGE100]
 CommitmentLedger = Callable[[bool, str, CommitmentExport], CommitmentResult]
 # Help 24.1: the nine cost types a new company has.
 COST_TYPE_NAMES = {
-    1: "Material", 2: "Labor", 3: "Equipment", 4: "Subcontract", 5: "Other",
-    6: "User Def Type 6", 7: "User Def Type 7", 8: "User Def Type 8", 9: "User Def Type 9",
+    1: "Material",
+    2: "Labor",
+    3: "Equipment",
+    4: "Subcontract",
+    5: "Other",
+    6: "User Def Type 6",
+    7: "User Def Type 7",
+    8: "User Def Type 8",
+    9: "User Def Type 9",
 }
 NEW_JOB_STATUS = 3  # "Contract" (help 19.7, "About job status")
 BUDGET_AMOUNT_COLUMNS = (
-    "hrsbdg", "matbdg", "labbdg", "eqpbdg", "subbdg", "othbdg",
-    "usrcs6", "usrcs7", "usrcs8", "usrcs9", "ttlbdg",
+    "hrsbdg",
+    "matbdg",
+    "labbdg",
+    "eqpbdg",
+    "subbdg",
+    "othbdg",
+    "usrcs6",
+    "usrcs7",
+    "usrcs8",
+    "usrcs9",
+    "ttlbdg",
 )
-WRITING_OFF = (
-    "Writing to the Sage 100 Contractor database is off for this company"
-)
+WRITING_OFF = "Writing to the Sage 100 Contractor database is off for this company"
 
 # The published tables, as the reference ERP creates them. Column types and keys are NOT
 # published (only names are): these are the reference ERP's choices. Lower-case names, so the
 # same SQL works unquoted on SQL Server, SQLite and PostgreSQL.
 metadata = sa.MetaData()
 cstdiv = sa.Table(
-    "cstdiv", metadata,
+    "cstdiv",
+    metadata,
     sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("divnme", sa.String(50), nullable=False),
 )
 csttyp = sa.Table(
-    "csttyp", metadata,
+    "csttyp",
+    metadata,
     sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("typnme", sa.String(50), nullable=False),
 )
 cstcde = sa.Table(
-    "cstcde", metadata,
+    "cstcde",
+    metadata,
     sa.Column("recnum", sa.Numeric(9, 3), primary_key=True),
     sa.Column("cdenme", sa.String(50), nullable=False),
     sa.Column("untdsc", sa.String(10)),
@@ -99,14 +117,16 @@ cstcde = sa.Table(
     sa.Column("ntetxt", sa.Text),
 )
 actrec = sa.Table(
-    "actrec", metadata,
+    "actrec",
+    metadata,
     sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("jobnme", sa.String(50), nullable=False),
     sa.Column("shtnme", sa.String(50)),
     sa.Column("status", sa.Integer),
 )
 bdglin = sa.Table(
-    "bdglin", metadata,
+    "bdglin",
+    metadata,
     sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("phsnum", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("linnum", sa.Integer, primary_key=True, autoincrement=False),
@@ -141,7 +161,11 @@ class Sage100DatabaseConnector(ErpConnector):
     """One Sage 100 Contractor company database."""
 
     def __init__(
-        self, url: str, *, writes_enabled: bool = False, engine: sa.Engine | None = None,
+        self,
+        url: str,
+        *,
+        writes_enabled: bool = False,
+        engine: sa.Engine | None = None,
         commitments: CommitmentLedger | None = None,
     ):
         self.url = url
@@ -175,7 +199,9 @@ class Sage100DatabaseConnector(ErpConnector):
                 sa.select(cstcde.c.recnum, cstcde.c.cdenme, cstcde.c.divnum).order_by(cstcde.c.recnum)
             )
             return [
-                ErpCostCode(code_text(number), (name or "").strip(), "" if division is None else str(division))
+                ErpCostCode(
+                    code_text(number), (name or "").strip(), "" if division is None else str(division)
+                )
                 for number, name, division in rows
             ]
 
@@ -187,9 +213,10 @@ class Sage100DatabaseConnector(ErpConnector):
     def has_job(self, number: str) -> bool:
         job = job_number(number)
         with self._begin() as conn:
-            return job is not None and conn.scalar(
-                sa.select(actrec.c.recnum).where(actrec.c.recnum == job)
-            ) is not None
+            return (
+                job is not None
+                and conn.scalar(sa.select(actrec.c.recnum).where(actrec.c.recnum == job)) is not None
+            )
 
     def list_job_codes(self, number: str) -> list[tuple[str, str, list[str]]]:
         """(code, description, cost types with a non-zero amount) for each budget line's code."""
@@ -237,9 +264,13 @@ class Sage100DatabaseConnector(ErpConnector):
         if not self.writes_enabled:
             return {
                 job: [
-                    LineResult(line.code, line.cost_type, "failed",
-                               f"{WRITING_OFF}: add cost code {line.code} to job {job} in 6-2 Budgets "
-                               f"in {SAGE}, or ask a Company Admin to allow writing in ERP settings.")
+                    LineResult(
+                        line.code,
+                        line.cost_type,
+                        "failed",
+                        f"{WRITING_OFF}: add cost code {line.code} to job {job} in 6-2 Budgets "
+                        f"in {SAGE}, or ask a Company Admin to allow writing in ERP settings.",
+                    )
                     for line in lines
                 ]
                 for job, lines in lines_by_job.items()
@@ -258,7 +289,9 @@ class Sage100DatabaseConnector(ErpConnector):
             for job, lines in lines_by_job.items():
                 job_results = results[job] = []
                 if job_number(job) not in budget.jobs:
-                    job_results.extend(LineResult(li.code, li.cost_type, "failed", no_such_job(job)) for li in lines)
+                    job_results.extend(
+                        LineResult(li.code, li.cost_type, "failed", no_such_job(job)) for li in lines
+                    )
                     continue
                 for line in lines:
                     try:
@@ -272,7 +305,8 @@ class Sage100DatabaseConnector(ErpConnector):
         if self.commitments is not None:
             return self.commitments(self.has_job(job_number_), job_number_, commitment)
         return CommitmentResult(
-            commitment.number, "failed",
+            commitment.number,
+            "failed",
             f"The {SAGE} database connector does not export contracts; enter it in {SAGE}.",
         )
 
@@ -308,33 +342,50 @@ class _Budget:
         for some in slices(sorted(wanted_codes), IDS_PER_STATEMENT):
             found.codes.update(
                 (Decimal(str(n)).quantize(Decimal("0.001")), (d or "").strip())
-                for n, d in conn.execute(sa.select(cstcde.c.recnum, cstcde.c.cdenme).where(cstcde.c.recnum.in_(some)))
+                for n, d in conn.execute(
+                    sa.select(cstcde.c.recnum, cstcde.c.cdenme).where(cstcde.c.recnum.in_(some))
+                )
             )
         for some in slices(numbers, IDS_PER_STATEMENT):
             found.jobs.update(conn.scalars(sa.select(actrec.c.recnum).where(actrec.c.recnum.in_(some))))
-            for job, code in conn.execute(sa.select(bdglin.c.recnum, bdglin.c.cstcde).where(bdglin.c.recnum.in_(some))):
+            for job, code in conn.execute(
+                sa.select(bdglin.c.recnum, bdglin.c.cstcde).where(bdglin.c.recnum.in_(some))
+            ):
                 found.lines.add((job, Decimal(str(code)).quantize(Decimal("0.001"))))
-            found.next_line.update(conn.execute(
-                sa.select(bdglin.c.recnum, sa.func.max(bdglin.c.linnum) + 1)
-                .where(bdglin.c.recnum.in_(some)).group_by(bdglin.c.recnum)
-            ).all())
+            found.next_line.update(
+                conn.execute(
+                    sa.select(bdglin.c.recnum, sa.func.max(bdglin.c.linnum) + 1)
+                    .where(bdglin.c.recnum.in_(some))
+                    .group_by(bdglin.c.recnum)
+                ).all()
+            )
         return found
 
     def put_line(self, job_text: str, line: ExportLine) -> LineResult:
         code, description, cost_type, division = line
         if cost_type not in self.cost_types:
-            return LineResult(code, cost_type, "failed",
-                              f'Cost type "{cost_type}" does not exist in {SAGE}; add it there first.')
+            return LineResult(
+                code,
+                cost_type,
+                "failed",
+                f'Cost type "{cost_type}" does not exist in {SAGE}; add it there first.',
+            )
         number, job = code_number(code), job_number(job_text)
         kept = ""
         erp_description = self.codes.get(number)
         if erp_description is None:
             divnum = division_number(division)
             if divnum not in self.divisions:
-                return LineResult(code, cost_type, "failed", (
-                    f'Cost code {code} is in division "{formats.shown(division or "")}", which {SAGE} does '
-                    "not have; add the division in the Cost Divisions window (6-5 Cost Codes) first."
-                ))
+                return LineResult(
+                    code,
+                    cost_type,
+                    "failed",
+                    (
+                        f"Cost code {code} is in division "
+                        f'"{formats.shown(division or "")}", which {SAGE} does '
+                        "not have; add the division in the Cost Divisions window (6-5 Cost Codes) first."
+                    ),
+                )
             self.codes[number] = description
             self.new_codes.append({"recnum": number, "cdenme": description, "divnum": divnum})
         elif erp_description != description:
@@ -342,25 +393,44 @@ class _Budget:
             kept = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
         key = (job, number)
         if key in self.lines:
-            message = (f"Job {job} already has a budget line for {code}; {SAGE} keeps no cost type on "
-                       f"a budget line, so the portal records that cost type {cost_type} was approved")
-            return LineResult(code, cost_type, "description_kept" if kept else "unchanged",
-                              f"{kept}; {message}." if kept else f"{message}.")
+            message = (
+                f"Job {job} already has a budget line for {code}; {SAGE} keeps no cost type on "
+                f"a budget line, so the portal records that cost type {cost_type} was approved"
+            )
+            return LineResult(
+                code,
+                cost_type,
+                "description_kept" if kept else "unchanged",
+                f"{kept}; {message}." if kept else f"{message}.",
+            )
         if key in self.added_lines:
-            message = (f"Cost type {cost_type} shares the new budget line of {code} with cost type "
-                       f"{self.added_lines[key]}: {SAGE} budget lines have an amount column per cost type, "
-                       "not a cost type; the portal records the approval")
-            return LineResult(code, cost_type, "description_kept" if kept else "merged_cost_type",
-                              f"{kept}; {message}." if kept else f"{message}.")
+            message = (
+                f"Cost type {cost_type} shares the new budget line of {code} with cost type "
+                f"{self.added_lines[key]}: {SAGE} budget lines have an amount column per cost type, "
+                "not a cost type; the portal records the approval"
+            )
+            return LineResult(
+                code,
+                cost_type,
+                "description_kept" if kept else "merged_cost_type",
+                f"{kept}; {message}." if kept else f"{message}.",
+            )
         self.added_lines[key] = cost_type
         linnum = self.next_line.get(job) or 1
         self.next_line[job] = linnum + 1
-        self.new_lines.append({
-            "recnum": job, "phsnum": 0, "linnum": linnum, "cstcde": number,
-            **dict.fromkeys(BUDGET_AMOUNT_COLUMNS, 0),
-        })
-        created = (f"Added a budget line for {code} with zero amounts (cost type {cost_type} is recorded "
-                   "by the portal)")
+        self.new_lines.append(
+            {
+                "recnum": job,
+                "phsnum": 0,
+                "linnum": linnum,
+                "cstcde": number,
+                **dict.fromkeys(BUDGET_AMOUNT_COLUMNS, 0),
+            }
+        )
+        created = (
+            f"Added a budget line for {code} with zero amounts (cost type {cost_type} is recorded "
+            "by the portal)"
+        )
         if kept:
             return LineResult(code, cost_type, "description_kept", f"{kept}. {created}.")
         return LineResult(code, cost_type, "created", f"{created}.")
@@ -390,7 +460,9 @@ class _Transaction:
         except IntegrityError:
             raise
         except SQLAlchemyError as failure:
-            raise ErpError(f"The {SAGE} database refused the change: {database_error_text(failure)}") from failure
+            raise ErpError(
+                f"The {SAGE} database refused the change: {database_error_text(failure)}"
+            ) from failure
         if isinstance(error, SQLAlchemyError) and not isinstance(error, IntegrityError):
             raise ErpError(f"Reading the {SAGE} database failed: {database_error_text(error)}") from error
         return handled

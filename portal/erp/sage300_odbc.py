@@ -26,6 +26,7 @@ cost codes from an estimate file (Sage Estimating help 22.1, "Setting up in Sage
 and Real Estate Job Cost"). So this connector never writes: an approved line's result tells the
 accountant what to add in Job Cost.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -47,15 +48,16 @@ from portal.erp.base import (
 SAGE = formats.ERP_NAMES[formats.SAGE300]
 COST_CODE_FIELD = 18  # TS_CTL_RECORD_3.FLDCODE of job cost cost codes
 
-MASK_SQL = (
-    "SELECT Section, CSLEN, CNPUNCT FROM TS_CTL_RECORD_3 "
-    f"WHERE FLDCODE = {COST_CODE_FIELD} AND Section > 0 ORDER BY Section"
+MASK_SQL = (  # FLDCODE 18 is COST_CODE_FIELD, written out: the SQL is one plain text
+    "SELECT Section, CSLEN, CNPUNCT FROM TS_CTL_RECORD_3 WHERE FLDCODE = 18 AND Section > 0 ORDER BY Section"
 )
 STANDARD_CODES_SQL = "SELECT Cost_Code, Description FROM JCM_MASTER__STANDARD_COST_CODE ORDER BY Cost_Code"
 STANDARD_CATEGORIES_SQL = "SELECT * FROM JCM_MASTER__STANDARD_CATEGORY ORDER BY Category"
 JOBS_SQL = "SELECT Job, Description FROM JCM_MASTER__JOB ORDER BY Job"
 JOB_COST_CODES_SQL = "SELECT Job, Cost_Code, Description FROM JCM_MASTER__COST_CODE ORDER BY Job, Cost_Code"
-JOB_CATEGORIES_SQL = "SELECT Job, Cost_Code, Category FROM JCM_MASTER__CATEGORY ORDER BY Job, Cost_Code, Category"
+JOB_CATEGORIES_SQL = (
+    "SELECT Job, Cost_Code, Category FROM JCM_MASTER__CATEGORY ORDER BY Job, Cost_Code, Category"
+)
 
 NO_WRITING = (
     f"{SAGE} takes no cost codes from the portal: add {{code}} with category {{cost_type}} to job "
@@ -69,7 +71,9 @@ Query = Callable[[str, bool], tuple[list[str], list[Sequence[Any]]]]
 def mask_text(sections: Sequence[tuple[int, str]]) -> str:
     """The mask as the portal shows it: each section's length in 9s, then its punctuation
     ("99-999" for sections of 2 and 3 joined by "-")."""
-    return "".join("9" * int(length) + (punctuation or "").strip() for length, punctuation in sections).rstrip("-/.")
+    return "".join(
+        "9" * int(length) + (punctuation or "").strip() for length, punctuation in sections
+    ).rstrip("-/.")
 
 
 class Sage300OdbcConnector(ErpConnector):
@@ -85,7 +89,9 @@ class Sage300OdbcConnector(ErpConnector):
             raise
         except Exception as error:  # the driver's own error class varies: pyodbc, sqlite3, psycopg
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ErpError(f"Reading {SAGE} failed ({sql.split(' FROM ')[1].split()[0]}): {first_line}") from error
+            raise ErpError(
+                f"Reading {SAGE} failed ({sql.split(' FROM ')[1].split()[0]}): {first_line}"
+            ) from error
 
     def fetch_cost_code_mask(self) -> str | None:
         _columns, rows = self._rows(MASK_SQL, True)
@@ -116,7 +122,9 @@ class Sage300OdbcConnector(ErpConnector):
             if _text(row_job) == job:
                 types.setdefault(_text(code), []).append(_text(category))
         listed = [(_text(code), _text(d)) for row_job, code, d in codes if _text(row_job) == job]
-        return sorted(((c, d, types.get(c, [])) for c, d in listed), key=lambda row: formats.code_order_key(row[0]))
+        return sorted(
+            ((c, d, types.get(c, [])) for c, d in listed), key=lambda row: formats.code_order_key(row[0])
+        )
 
     def has_job(self, number: str) -> bool:
         return number in {job.number for job in self.fetch_jobs()}
@@ -130,13 +138,18 @@ class Sage300OdbcConnector(ErpConnector):
     def export_note(self) -> str | None:
         return (
             f"{SAGE} takes no cost codes from outside: approving records the decision in the portal, "
-            "and the accountant adds the codes and categories to the job in Job Cost (or with Import Estimate)."
+            "and the accountant adds the codes and categories to the job in Job Cost "
+            "(or with Import Estimate)."
         )
 
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
         return [
-            LineResult(line.code, line.cost_type, "failed",
-                       NO_WRITING.format(code=line.code, cost_type=line.cost_type, job=job_number) + ".")
+            LineResult(
+                line.code,
+                line.cost_type,
+                "failed",
+                NO_WRITING.format(code=line.code, cost_type=line.cost_type, job=job_number) + ".",
+            )
             for line in lines
         ]
 

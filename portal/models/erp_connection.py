@@ -4,6 +4,7 @@ A company without a row is served as the environment provisions it (ERP_CONNECTO
 secret (a password) is kept apart from the other settings so nothing that lists settings can
 show it: screens only ever say whether one is set.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

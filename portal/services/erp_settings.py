@@ -3,6 +3,7 @@
 The password is write-only: it is stored apart from the other settings and no answer of this
 module carries it (a password typed inside a database URL is taken out of the URL first).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -43,7 +44,8 @@ class ConnectionCheck:
 
 def kinds_for(company: Company) -> list[tuple[str, str]]:
     return [
-        (kind, label) for kind, label in connectors.CONNECTOR_KINDS.items()
+        (kind, label)
+        for kind, label in connectors.CONNECTOR_KINDS.items()
         if connectors.KIND_ERP.get(kind, company.erp_system) == company.erp_system
     ]
 
@@ -56,23 +58,35 @@ def erp_settings_view(session: Session, company_id: int, config: Mapping[str, An
         writes = stored.writes_enabled
     else:
         kind, settings, writes = connectors.provisioned_settings(company, config)
-        has_password = bool(settings.pop("password", "")) or _url_password(settings.get("url", "")) is not None
+        has_password = (
+            bool(settings.pop("password", "")) or _url_password(settings.get("url", "")) is not None
+        )
     if "url" in settings:
         settings["url"] = _without_password(settings["url"])
     fields = [
         (key, label, str(settings.get(key, "")))
-        for key, label in connectors.KIND_SETTINGS[kind] if key not in connectors.SECRET_SETTINGS
+        for key, label in connectors.KIND_SETTINGS[kind]
+        if key not in connectors.SECRET_SETTINGS
     ]
     return ErpSettingsView(
-        kind=kind, kinds=kinds_for(company), fields=fields, has_password=has_password,
+        kind=kind,
+        kinds=kinds_for(company),
+        fields=fields,
+        has_password=has_password,
         takes_password=any(key in connectors.SECRET_SETTINGS for key, _ in connectors.KIND_SETTINGS[kind]),
-        writes_enabled=writes, writes_possible=kind == connectors.SAGE100_DATABASE,
+        writes_enabled=writes,
+        writes_possible=kind == connectors.SAGE100_DATABASE,
         from_environment=stored is None,
     )
 
 
 def save_erp_settings(
-    session: Session, *, actor: User, kind: str, settings: Mapping[str, str], password: str = "",
+    session: Session,
+    *,
+    actor: User,
+    kind: str,
+    settings: Mapping[str, str],
+    password: str = "",
     writes_enabled: bool = False,
 ) -> str:
     """Store the company's connector; a blank password keeps the stored one. Returns the message."""
@@ -80,11 +94,13 @@ def save_erp_settings(
     company = session.get(Company, actor.company_id)
     if kind not in dict(kinds_for(company)):
         raise ServiceError(
-            f'Choose a connector for {company.erp_name}: {", ".join(label for _, label in kinds_for(company))}.'
+            f"Choose a connector for {company.erp_name}: "
+            f"{', '.join(label for _, label in kinds_for(company))}."
         )
     wanted = {
         key: (settings.get(key) or "").strip()[:500]
-        for key, _label in connectors.KIND_SETTINGS[kind] if key not in connectors.SECRET_SETTINGS
+        for key, _label in connectors.KIND_SETTINGS[kind]
+        if key not in connectors.SECRET_SETTINGS
     }
     if "url" in wanted:
         try:
@@ -111,11 +127,20 @@ def save_erp_settings(
         if not kept_password:
             stored.secret = password.strip()
         record_event(
-            session, company_id=company.id, actor=actor, action="erp_settings.save", object_type="company",
-            object_id=company.id, object_label=company.name,
+            session,
+            company_id=company.id,
+            actor=actor,
+            action="erp_settings.save",
+            object_type="company",
+            object_id=company.id,
+            object_label=company.name,
             # Never the password: only whether it changed.
-            details={"kind": kind, "settings": wanted, "password_changed": bool(password),
-                     "writes_enabled": writes_enabled},
+            details={
+                "kind": kind,
+                "settings": wanted,
+                "password_changed": bool(password),
+                "writes_enabled": writes_enabled,
+            },
         )
     message = f"Saved the ERP settings: {connectors.CONNECTOR_KINDS[kind]}."
     if writes_enabled:
@@ -140,14 +165,22 @@ def test_connection(session: Session, *, actor: User, config: Mapping[str, Any])
     else:
         shown_types = ", ".join(f"{t.code} {t.name}" for t in cost_types[:SHOWN_COST_TYPES]) or "none"
         shown_codes = ", ".join(f"{c.code} {c.description}" for c in codes[:SHOWN_CODES]) or "none"
-        check = ConnectionCheck(True, (
-            f"Connected to {company.erp_name}: {len(cost_types)} cost types ({shown_types}); "
-            f"{len(codes)} cost codes (first: {shown_codes})."
-        ))
+        check = ConnectionCheck(
+            True,
+            (
+                f"Connected to {company.erp_name}: {len(cost_types)} cost types ({shown_types}); "
+                f"{len(codes)} cost codes (first: {shown_codes})."
+            ),
+        )
     with transaction(session):
         record_event(
-            session, company_id=company.id, actor=actor, action="erp_settings.test_connection",
-            object_type="company", object_id=company.id, object_label=company.name,
+            session,
+            company_id=company.id,
+            actor=actor,
+            action="erp_settings.test_connection",
+            object_type="company",
+            object_id=company.id,
+            object_label=company.name,
             details={"succeeded": check.succeeded, "message": check.message[:500]},
         )
     return check

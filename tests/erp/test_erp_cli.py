@@ -52,7 +52,7 @@ def _export(tmp_path, key, job, lines):
     return results
 
 
-def test_list_job_codes_of_a_sage100_job_shows_its_budget_lines_and_says_they_carry_no_cost_type(run, tmp_path):
+def test_a_sage100_jobs_codes_are_its_budget_lines_which_carry_no_cost_type(run, tmp_path):
     from portal.erp.base import ExportLine
 
     assert run("add-job", "--company", "acme", "1001", "Clinic").exit_code == 0

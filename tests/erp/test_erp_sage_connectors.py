@@ -1,5 +1,6 @@
 """The Sage 100 Contractor database connector and the Sage 300 CRE ODBC reader, run with their own
 SQL against same-named tables on SQLite (and on PostgreSQL with PORTAL_TEST_DB=postgresql)."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,6 +35,7 @@ def database_url(request, tmp_path):
 
 # -- Sage 300 CRE ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def timberline(database_url):
     """A Sage 300 CRE company's tables as the Timberline driver shows them, with a standard
@@ -42,18 +44,30 @@ def timberline(database_url):
     tables = [t for t in s300.metadata.sorted_tables if t.name != "jcm_master__standard_category"]
     s300.metadata.create_all(engine, tables=tables)
     with engine.begin() as conn:
-        conn.exec_driver_sql("CREATE TABLE jcm_master__standard_category (category VARCHAR(3), accumulate_as VARCHAR(20))")
-        conn.exec_driver_sql("INSERT INTO jcm_master__standard_category VALUES ('LAB', 'Labor'), ('MAT', 'Material')")
-        conn.execute(s300.ts_ctl_record_3.insert(), [
-            {"fldcode": 18, "section": 1, "cslen": 2, "cnpunct": "-"},
-            {"fldcode": 18, "section": 2, "cslen": 3, "cnpunct": " "},
-            {"fldcode": 16, "section": 1, "cslen": 6, "cnpunct": "-"},  # the job number format
-        ])
-        conn.execute(s300.standard_cost_codes.insert(), [
-            {"cost_code": "01-100", "description": "General Conditions "},
-            {"cost_code": "03-310", "description": "Concrete Forms"},
-        ])
-        conn.execute(s300.jobs.insert(), [{"job": "24-001", "description": "Harbor Bridge", "status": "In progress"}])
+        conn.exec_driver_sql(
+            "CREATE TABLE jcm_master__standard_category (category VARCHAR(3), accumulate_as VARCHAR(20))"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO jcm_master__standard_category VALUES ('LAB', 'Labor'), ('MAT', 'Material')"
+        )
+        conn.execute(
+            s300.ts_ctl_record_3.insert(),
+            [
+                {"fldcode": 18, "section": 1, "cslen": 2, "cnpunct": "-"},
+                {"fldcode": 18, "section": 2, "cslen": 3, "cnpunct": " "},
+                {"fldcode": 16, "section": 1, "cslen": 6, "cnpunct": "-"},  # the job number format
+            ],
+        )
+        conn.execute(
+            s300.standard_cost_codes.insert(),
+            [
+                {"cost_code": "01-100", "description": "General Conditions "},
+                {"cost_code": "03-310", "description": "Concrete Forms"},
+            ],
+        )
+        conn.execute(
+            s300.jobs.insert(), [{"job": "24-001", "description": "Harbor Bridge", "status": "In progress"}]
+        )
     yield Sage300OdbcConnector(engine_query(engine))
     engine.dispose()
 
@@ -64,7 +78,9 @@ def test_the_sage300_reader_reads_the_cost_code_mask_from_the_control_record(tim
 
 def test_the_sage300_reader_reads_standard_codes_categories_and_jobs(timberline):
     assert [(c.code, c.description) for c in timberline.fetch_standard_cost_codes()] == [
-        ("01-100", "General Conditions"), ("03-310", "Concrete Forms")]
+        ("01-100", "General Conditions"),
+        ("03-310", "Concrete Forms"),
+    ]
     # No Description column on standard categories: a category is named by its code.
     assert [(t.code, t.name) for t in timberline.fetch_cost_types()] == [("LAB", "LAB"), ("MAT", "MAT")]
     assert [(j.number, j.name) for j in timberline.fetch_jobs()] == [("24-001", "Harbor Bridge")]
@@ -88,13 +104,16 @@ def test_a_sage300_table_the_reader_cannot_read_is_an_erp_error_naming_it(databa
 
 # -- Sage 100 Contractor -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def sage100_database(database_url):
     """A Sage 100 Contractor company database, with one job, one division and the nine cost types."""
     engine = sa.create_engine(database_url)
     s100.metadata.create_all(engine)
     with engine.begin() as conn:
-        conn.execute(s100.csttyp.insert(), [{"recnum": n, "typnme": t} for n, t in s100.COST_TYPE_NAMES.items()])
+        conn.execute(
+            s100.csttyp.insert(), [{"recnum": n, "typnme": t} for n, t in s100.COST_TYPE_NAMES.items()]
+        )
         conn.execute(s100.cstdiv.insert().values(recnum=2000, divnme="Site Work"))
         conn.execute(s100.cstcde.insert().values(recnum=2010, cdenme="Site Clearing", divnum=2000))
         conn.execute(s100.actrec.insert().values(recnum=1001, jobnme="Clinic", status=4))
@@ -123,10 +142,14 @@ def test_writing_to_a_sage100_database_is_off_until_allowed(sage100_database):
 def test_an_allowed_export_adds_one_zero_amount_budget_line_per_job_and_code(sage100_database):
     url, engine = sage100_database
     connector = s100.Sage100DatabaseConnector(url, writes_enabled=True)
-    results = connector.export_cost_code_lines("1001", [
-        ExportLine("2010", "Site Clearing", "1", "2000"), ExportLine("2010", "Site Clearing", "2", "2000")])
+    results = connector.export_cost_code_lines(
+        "1001",
+        [ExportLine("2010", "Site Clearing", "1", "2000"), ExportLine("2010", "Site Clearing", "2", "2000")],
+    )
     assert [r.outcome for r in results] == ["created", "merged_cost_type"]
-    assert [(job, f"{code:.3f}", amount) for job, code, amount in budget_lines(engine)] == [(1001, "2010.000", 0)]
+    assert [(job, f"{code:.3f}", amount) for job, code, amount in budget_lines(engine)] == [
+        (1001, "2010.000", 0)
+    ]
     connector.dispose()
 
 
@@ -134,7 +157,8 @@ def test_the_sage100_reader_reads_what_the_published_tables_hold(sage100_databas
     url, _engine = sage100_database
     connector = s100.Sage100DatabaseConnector(url)
     assert [(c.code, c.description, c.division) for c in connector.fetch_standard_cost_codes()] == [
-        ("2010.000", "Site Clearing", "2000")]
+        ("2010.000", "Site Clearing", "2000")
+    ]
     assert [(d.number, d.name) for d in connector.fetch_divisions()] == [("2000", "Site Work")]
     assert len(connector.fetch_cost_types()) == 9
     assert [(j.number, j.name) for j in connector.fetch_jobs()] == [("1001", "Clinic")]
@@ -149,6 +173,7 @@ def test_a_sage100_database_that_cannot_be_read_is_an_erp_error_with_the_drivers
 
 
 # -- The reference ERP ---------------------------------------------------------------------------------
+
 
 def test_the_reference_erp_runs_on_this_database(database_url):
     erp = ReferenceErp(database_url)
@@ -178,9 +203,11 @@ def test_a_reference_erp_in_the_layout_before_issue_15_is_copied_into_sages_tabl
             "CREATE TABLE erp_standard_cost_codes (company VARCHAR, code VARCHAR, description VARCHAR, "
             "division VARCHAR, active BOOLEAN)",
             "CREATE TABLE erp_jobs (company VARCHAR, number VARCHAR, name VARCHAR)",
-            "CREATE TABLE erp_job_cost_codes (company VARCHAR, job VARCHAR, code VARCHAR, description VARCHAR, "
+            "CREATE TABLE erp_job_cost_codes (company VARCHAR, job VARCHAR, code VARCHAR, "
+            "description VARCHAR, "
             "division VARCHAR)",
-            "CREATE TABLE erp_job_cost_code_types (company VARCHAR, job VARCHAR, code VARCHAR, cost_type VARCHAR)",
+            "CREATE TABLE erp_job_cost_code_types (company VARCHAR, job VARCHAR, code VARCHAR, "
+            "cost_type VARCHAR)",
             "CREATE TABLE erp_commitments (company VARCHAR, job VARCHAR, number VARCHAR, kind VARCHAR, "
             "title VARCHAR, amount_cents BIGINT, parent VARCHAR)",
             "INSERT INTO erp_companies VALUES ('acme', 'sage100c')",
@@ -201,6 +228,7 @@ def test_a_reference_erp_in_the_layout_before_issue_15_is_copied_into_sages_tabl
         assert "1 cost codes, 1 jobs, 1 job cost code lines and 1 commitments" in erp.migration_note
         contract = erp.connector("acme").export_commitment
         from portal.erp.base import CommitmentExport
+
         assert contract("1001", CommitmentExport("SC-1", "Concrete", "contract", 100)).outcome == "unchanged"
     finally:
         erp.dispose()

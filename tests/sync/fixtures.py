@@ -29,8 +29,9 @@ def erp(app, seeded_erp_file):
     """The test's reference ERP, holding what the demo companies already have in their ERP."""
     url = app.config["ERP_DATABASE_URL"]
     if seeded_erp_file["ready"]:
+        directory = _sqlite_path(url)
         for copy in seeded_erp_file["copies"]:
-            shutil.copyfile(copy, _sqlite_path(url).with_name(copy.name.replace("seeded-erp", _sqlite_path(url).stem)))
+            shutil.copyfile(copy, directory.with_name(copy.name.replace("seeded-erp", directory.stem)))
         reference = reference_erp(url)
     else:
         reference = reference_erp(url)

@@ -1,4 +1,5 @@
 """Company Admin → ERP settings: the company's connector, write-only secrets, Test connection."""
+
 from __future__ import annotations
 
 import html
@@ -26,7 +27,8 @@ def test_erp_settings_store_the_company_connector_and_never_show_the_password(ap
     auth.login_as("admin")
     response = save(client, kind="sage100_database", setting_url="mssql+pymssql://api:Secr3t@sql1/Ridgeline")
     assert "Saved the ERP settings: Sage 100 Contractor database (SQL Server)." in html.unescape(
-        response.get_data(as_text=True))
+        response.get_data(as_text=True)
+    )
     text = page_text(client)
     assert "Secr3t" not in text
     assert 'value="mssql+pymssql://api@sql1/Ridgeline"' in text
@@ -41,13 +43,17 @@ def test_erp_settings_store_the_company_connector_and_never_show_the_password(ap
     assert "Secr3t" not in str(event.details) and event.details["password_changed"] is True
 
 
-def test_writing_to_a_sage_database_is_off_until_a_company_admin_turns_it_on_with_a_warning(app, client, auth):
+def test_writing_to_a_sage_database_is_off_until_a_company_admin_turns_it_on_with_a_warning(
+    app, client, auth
+):
     auth.login_as("admin")
     save(client, kind="sage100_database", setting_url="mssql+pymssql://api@sql1/Ridgeline", password="pw")
     company = company_by_slug("ridgeline")
     assert company.erp_connection.writes_enabled is False
     assert "Sage documents no way for other programs to write to these" in page_text(client)
-    save(client, kind="sage100_database", setting_url="mssql+pymssql://api@sql1/Ridgeline", writes_enabled="on")
+    save(
+        client, kind="sage100_database", setting_url="mssql+pymssql://api@sql1/Ridgeline", writes_enabled="on"
+    )
     db.session.expire_all()
     assert company_by_slug("ridgeline").erp_connection.writes_enabled is True
 

@@ -1,4 +1,5 @@
 """Sage 100 Contractor divisions and cost types come from the ERP (issue 15, item 2)."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -39,13 +40,17 @@ def test_a_code_whose_division_sage_lacks_is_listed_as_invalid(app, erp):
 
 def test_division_names_come_from_the_erp(app, erp):
     with sage_tables(erp) as conn:
-        conn.execute(sage.cstdiv.update().where(sage.cstdiv.c.recnum == 2000).values(divnme="Sitework (Sage)"))
+        conn.execute(
+            sage.cstdiv.update().where(sage.cstdiv.c.recnum == 2000).values(divnme="Sitework (Sage)")
+        )
     run = sync(app)
     assert run.status == "succeeded", run.errors
     assert stored("2010.000").division_name == "Sitework (Sage)"
 
 
-def test_the_nine_cost_types_and_their_names_come_from_the_erp_onto_the_cost_code_table(app, erp, client, auth):
+def test_the_nine_cost_types_and_their_names_come_from_the_erp_onto_the_cost_code_table(
+    app, erp, client, auth
+):
     with sage_tables(erp) as conn:
         conn.execute(sage.csttyp.update().where(sage.csttyp.c.recnum == 6).values(typnme="Permits"))
     run = sync(app)
@@ -53,7 +58,11 @@ def test_the_nine_cost_types_and_their_names_come_from_the_erp_onto_the_cost_cod
     company = company_by_slug("ridgeline")
     db.session.refresh(company)
     assert [t.label for t in company.cost_types][5:] == [
-        "6 Permits", "7 User Def Type 7", "8 User Def Type 8", "9 User Def Type 9"]
+        "6 Permits",
+        "7 User Def Type 7",
+        "8 User Def Type 8",
+        "9 User Def Type 9",
+    ]
     auth.login_as("pm")
     project = first_project()
     page = client.get(f"/projects/{project.id}/admin/work-breakdown-structure/segments/cost-code/")
