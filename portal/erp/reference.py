@@ -16,7 +16,6 @@ first use and its old tables dropped, with a warning saying so.
 
 from __future__ import annotations
 
-import logging
 import re
 import threading
 from pathlib import Path
@@ -34,6 +33,7 @@ from portal.erp.base import (
     ErpJob,
 )
 from portal.erp.engines import database_error_text, erp_engine
+from portal.erp.reference_migration import OLD_LAYOUT_TABLES, migrate_old_layout
 from portal.erp.reference_sage300 import ReferenceSage300Connector
 from portal.erp.reference_sage300 import metadata as sage300_tables
 from portal.erp.sage100_database import (
@@ -46,8 +46,6 @@ from portal.erp.sage100_database import (
 )
 from portal.erp.sage100_database import metadata as sage100_tables
 
-log = logging.getLogger(__name__)
-
 DEFAULT_URL = "sqlite:///reference_erp.sqlite3"
 # A new Sage 300 CRE company's standard categories and mask (two sections, "99-999").
 SAGE300_CATEGORIES = [
@@ -58,13 +56,6 @@ SAGE300_CATEGORIES = [
     ("OTH", "Other"),
 ]
 SAGE300_MASK = [(2, "-"), (3, "")]
-OLD_LAYOUT_TABLES = (
-    "erp_cost_types",
-    "erp_standard_cost_codes",
-    "erp_jobs",
-    "erp_job_cost_codes",
-    "erp_job_cost_code_types",
-)
 
 directory = sa.MetaData()
 companies = sa.Table(
@@ -130,7 +121,7 @@ class ReferenceErp:
                             t for t in sa.inspect(self._engine).get_table_names() if t in OLD_LAYOUT_TABLES
                         ]
                         if old:
-                            self._migrate_old_layout()
+                            migrate_old_layout(self)
                         directory.create_all(self._engine)
                     except sa.exc.SQLAlchemyError as error:
                         raise ErpError(
@@ -267,72 +258,6 @@ class ReferenceErp:
         """(code, description, cost types Sage records) for each cost code on the job, by code."""
         rows = self.connector(key).list_job_codes(job_number)
         return sorted(rows, key=lambda row: formats.code_order_key(row[0]))
-
-    # -- the layout before issue 15 ------------------------------------------------------------
-
-    def _migrate_old_layout(self) -> None:
-        with self._engine.connect() as conn:
-
-            def rows(sql: str) -> list:
-                return conn.exec_driver_sql(sql).all()
-
-            old_companies = rows("SELECT key, erp_system FROM erp_companies")
-            old_types = rows("SELECT company, code, name FROM erp_cost_types")
-            old_codes = rows(
-                "SELECT company, code, description, division FROM erp_standard_cost_codes WHERE active"
-            )
-            old_jobs = rows("SELECT company, number, name FROM erp_jobs")
-            old_lines = rows(
-                "SELECT t.company, t.job, t.code, c.description, c.division, t.cost_type "
-                "FROM erp_job_cost_code_types t "
-                "JOIN erp_job_cost_codes c ON c.company = t.company AND c.job = t.job AND c.code = t.code"
-            )
-            old_commitments = rows(
-                "SELECT company, job, number, kind, title, amount_cents, parent FROM erp_commitments"
-            )
-            conn.commit()
-        with self._engine.begin() as conn:
-            for table in (*reversed(OLD_LAYOUT_TABLES), "erp_commitments", "erp_companies"):
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
-        directory.create_all(self._engine)
-        self._ready = True
-        from portal.erp.base import ExportLine  # only the migration replays exports
-
-        for key, erp_system in old_companies:
-            self.ensure_company(key, erp_system)
-        for key, code, name in old_types:
-            self.add_cost_type(key, code, name)
-        for key, code, description, division in old_codes:
-            self.add_standard_cost_code(key, code, description, division)
-        for key, number, name in old_jobs:
-            self.add_job(key, number, name)
-        by_job: dict[tuple[str, str], list] = {}
-        for key, job, code, description, division, cost_type in old_lines:
-            by_job.setdefault((key, job), []).append(ExportLine(code, description, cost_type, division))
-        for (key, job), lines in by_job.items():
-            self.connector(key).export_cost_code_lines(job, lines)
-        with self._engine.begin() as conn:
-            for row in old_commitments:
-                conn.execute(
-                    commitments.insert().values(
-                        dict(
-                            zip(
-                                ("company", "job", "number", "kind", "title", "amount_cents", "parent"),
-                                row,
-                                strict=True,
-                            )
-                        )
-                    )
-                )
-        self.migration_note = (
-            f"The reference ERP database {self.url} had the layout from before issue 15 (its own invented "
-            f"tables). Its {len(old_companies)} companies, {len(old_codes)} cost codes, "
-            f"{len(old_jobs)} jobs, "
-            f"{len(old_lines)} job cost code lines and {len(old_commitments)} commitments were copied into "
-            "Sage's published tables (one database per company beside it) and the old tables dropped."
-        )
-        log.warning(self.migration_note)
-
 
 class _Ledger:
     """The reference ERP's own contracts ledger for one company (see the module docstring)."""

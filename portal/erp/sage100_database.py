@@ -36,12 +36,10 @@ in Sage instead. The reference ERP (ours) always writes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from portal.db.bulk import IDS_PER_STATEMENT, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
@@ -58,103 +56,27 @@ from portal.erp.base import (
     export_line_validator,
 )
 from portal.erp.engines import database_error_text, erp_engine
+from portal.erp.sage100_budget import BudgetLines
+from portal.erp.sage100_tables import (  # noqa: F401 (the tables are this connector's public names)
+    BUDGET_AMOUNT_COLUMNS,
+    COST_TYPE_NAMES,
+    NEW_JOB_STATUS,
+    SAGE,
+    WRITING_OFF,
+    actrec,
+    bdglin,
+    code_number,
+    code_text,
+    cstcde,
+    cstdiv,
+    csttyp,
+    job_number,
+    metadata,
+)
 
-SAGE = formats.ERP_NAMES[formats.SAGE100]
 # The reference ERP's own contracts ledger (job exists?, job, commitment) -> result: no Sage
 # table for them was researched, so a customer's database gets none.
 CommitmentLedger = Callable[[bool, str, CommitmentExport], CommitmentResult]
-# Help 24.1: the nine cost types a new company has.
-COST_TYPE_NAMES = {
-    1: "Material",
-    2: "Labor",
-    3: "Equipment",
-    4: "Subcontract",
-    5: "Other",
-    6: "User Def Type 6",
-    7: "User Def Type 7",
-    8: "User Def Type 8",
-    9: "User Def Type 9",
-}
-NEW_JOB_STATUS = 3  # "Contract" (help 19.7, "About job status")
-BUDGET_AMOUNT_COLUMNS = (
-    "hrsbdg",
-    "matbdg",
-    "labbdg",
-    "eqpbdg",
-    "subbdg",
-    "othbdg",
-    "usrcs6",
-    "usrcs7",
-    "usrcs8",
-    "usrcs9",
-    "ttlbdg",
-)
-WRITING_OFF = "Writing to the Sage 100 Contractor database is off for this company"
-
-# The published tables, as the reference ERP creates them. Column types and keys are NOT
-# published (only names are): these are the reference ERP's choices. Lower-case names, so the
-# same SQL works unquoted on SQL Server, SQLite and PostgreSQL.
-metadata = sa.MetaData()
-cstdiv = sa.Table(
-    "cstdiv",
-    metadata,
-    sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("divnme", sa.String(50), nullable=False),
-)
-csttyp = sa.Table(
-    "csttyp",
-    metadata,
-    sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("typnme", sa.String(50), nullable=False),
-)
-cstcde = sa.Table(
-    "cstcde",
-    metadata,
-    sa.Column("recnum", sa.Numeric(9, 3), primary_key=True),
-    sa.Column("cdenme", sa.String(50), nullable=False),
-    sa.Column("untdsc", sa.String(10)),
-    sa.Column("divnum", sa.Integer),
-    sa.Column("ntetxt", sa.Text),
-)
-actrec = sa.Table(
-    "actrec",
-    metadata,
-    sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("jobnme", sa.String(50), nullable=False),
-    sa.Column("shtnme", sa.String(50)),
-    sa.Column("status", sa.Integer),
-)
-bdglin = sa.Table(
-    "bdglin",
-    metadata,
-    sa.Column("recnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("phsnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("linnum", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("cstcde", sa.Numeric(9, 3), nullable=False),
-    *(sa.Column(name, sa.Numeric(10, 2), nullable=False, default=0) for name in BUDGET_AMOUNT_COLUMNS),
-)
-
-
-def code_number(code: str) -> Decimal:
-    return Decimal(code)
-
-
-def code_text(number: Decimal | float | int) -> str:
-    """cstcde.recnum as the portal stores a Sage 100 Contractor code: 2010.000."""
-    return f"{Decimal(str(number)):.3f}"
-
-
-def job_number(number: str) -> int | None:
-    """actrec.recnum is a number ("Job#"): None for a job number Sage 100 Contractor cannot hold."""
-    cleaned = (number or "").strip()
-    return int(cleaned) if cleaned.isdigit() else None
-
-
-def division_number(division: str | None) -> int | None:
-    try:
-        return int(Decimal((division or "").strip()))
-    except (InvalidOperation, ValueError):
-        return None
 
 
 class Sage100DatabaseConnector(ErpConnector):
@@ -283,7 +205,7 @@ class Sage100DatabaseConnector(ErpConnector):
 
     def _export(self, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> dict[str, list[LineResult]]:
         with self._begin() as conn:
-            budget = _Budget.load(conn, lines_by_job)
+            budget = BudgetLines.load(conn, lines_by_job)
             validate = export_line_validator(formats.SAGE100)
             results: dict[str, list[LineResult]] = {}
             for job, lines in lines_by_job.items():
@@ -309,137 +231,6 @@ class Sage100DatabaseConnector(ErpConnector):
             "failed",
             f"The {SAGE} database connector does not export contracts; enter it in {SAGE}.",
         )
-
-
-class _Budget:
-    """The budget lines, cost codes, divisions and cost types an export needs, read once, and
-    the rows it adds, written in two executemany calls."""
-
-    def __init__(self):
-        self.jobs: set[int] = set()
-        self.lines: set[tuple[int, Decimal]] = set()  # (job, cost code) with a budget line already
-        self.added_lines: dict[tuple[int, Decimal], str] = {}  # ... added by this export: first type
-        self.next_line: dict[int, int] = {}
-        self.codes: dict[Decimal, str] = {}
-        self.divisions: set[int] = set()
-        self.cost_types: set[str] = set()
-        self.new_codes: list[dict] = []
-        self.new_lines: list[dict] = []
-
-    @classmethod
-    def load(cls, conn, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> _Budget:
-        found = cls()
-        numbers = sorted({n for n in map(job_number, lines_by_job) if n is not None})
-        found.cost_types = {str(n) for n in conn.scalars(sa.select(csttyp.c.recnum))}
-        found.divisions = set(conn.scalars(sa.select(cstdiv.c.recnum)))
-        wanted_codes = set()
-        for lines in lines_by_job.values():
-            for line in lines:
-                try:
-                    wanted_codes.add(code_number(formats.validate_cost_code(formats.SAGE100, line.code)))
-                except (*FORMAT_ERRORS, InvalidOperation):
-                    continue
-        for some in slices(sorted(wanted_codes), IDS_PER_STATEMENT):
-            found.codes.update(
-                (Decimal(str(n)).quantize(Decimal("0.001")), (d or "").strip())
-                for n, d in conn.execute(
-                    sa.select(cstcde.c.recnum, cstcde.c.cdenme).where(cstcde.c.recnum.in_(some))
-                )
-            )
-        for some in slices(numbers, IDS_PER_STATEMENT):
-            found.jobs.update(conn.scalars(sa.select(actrec.c.recnum).where(actrec.c.recnum.in_(some))))
-            for job, code in conn.execute(
-                sa.select(bdglin.c.recnum, bdglin.c.cstcde).where(bdglin.c.recnum.in_(some))
-            ):
-                found.lines.add((job, Decimal(str(code)).quantize(Decimal("0.001"))))
-            found.next_line.update(
-                conn.execute(
-                    sa.select(bdglin.c.recnum, sa.func.max(bdglin.c.linnum) + 1)
-                    .where(bdglin.c.recnum.in_(some))
-                    .group_by(bdglin.c.recnum)
-                ).all()
-            )
-        return found
-
-    def put_line(self, job_text: str, line: ExportLine) -> LineResult:
-        code, description, cost_type, division = line
-        if cost_type not in self.cost_types:
-            return LineResult(
-                code,
-                cost_type,
-                "failed",
-                f'Cost type "{cost_type}" does not exist in {SAGE}; add it there first.',
-            )
-        number, job = code_number(code), job_number(job_text)
-        kept = ""
-        erp_description = self.codes.get(number)
-        if erp_description is None:
-            divnum = division_number(division)
-            if divnum not in self.divisions:
-                return LineResult(
-                    code,
-                    cost_type,
-                    "failed",
-                    (
-                        f"Cost code {code} is in division "
-                        f'"{formats.shown(division or "")}", which {SAGE} does '
-                        "not have; add the division in the Cost Divisions window (6-5 Cost Codes) first."
-                    ),
-                )
-            self.codes[number] = description
-            self.new_codes.append({"recnum": number, "cdenme": description, "divnum": divnum})
-        elif erp_description != description:
-            # The ERP's text wins: an export never overwrites an existing code's description.
-            kept = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
-        key = (job, number)
-        if key in self.lines:
-            message = (
-                f"Job {job} already has a budget line for {code}; {SAGE} keeps no cost type on "
-                f"a budget line, so the portal records that cost type {cost_type} was approved"
-            )
-            return LineResult(
-                code,
-                cost_type,
-                "description_kept" if kept else "unchanged",
-                f"{kept}; {message}." if kept else f"{message}.",
-            )
-        if key in self.added_lines:
-            message = (
-                f"Cost type {cost_type} shares the new budget line of {code} with cost type "
-                f"{self.added_lines[key]}: {SAGE} budget lines have an amount column per cost type, "
-                "not a cost type; the portal records the approval"
-            )
-            return LineResult(
-                code,
-                cost_type,
-                "description_kept" if kept else "merged_cost_type",
-                f"{kept}; {message}." if kept else f"{message}.",
-            )
-        self.added_lines[key] = cost_type
-        linnum = self.next_line.get(job) or 1
-        self.next_line[job] = linnum + 1
-        self.new_lines.append(
-            {
-                "recnum": job,
-                "phsnum": 0,
-                "linnum": linnum,
-                "cstcde": number,
-                **dict.fromkeys(BUDGET_AMOUNT_COLUMNS, 0),
-            }
-        )
-        created = (
-            f"Added a budget line for {code} with zero amounts (cost type {cost_type} is recorded "
-            "by the portal)"
-        )
-        if kept:
-            return LineResult(code, cost_type, "description_kept", f"{kept}. {created}.")
-        return LineResult(code, cost_type, "created", f"{created}.")
-
-    def save(self, conn) -> None:
-        if self.new_codes:
-            conn.execute(cstcde.insert(), self.new_codes)
-        if self.new_lines:
-            conn.execute(bdglin.insert(), self.new_lines)
 
 
 class _Transaction:
