@@ -25,8 +25,10 @@ from typing import Any
 from portal.erp import formats
 from portal.erp.base import ErpConnector, ErpError
 from portal.erp.reference import ReferenceErp
-from portal.erp.sage100_database import Sage100DatabaseConnector
+from portal.erp.reference_sage300 import REFERENCE_EXPORT_NOTE as REFERENCE_SAGE300_EXPORT_NOTE
+from portal.erp.sage100_database import WRITING_OFF, Sage100DatabaseConnector
 from portal.erp.sage100_files import Sage100FileConnector
+from portal.erp.sage300_odbc import EXPORT_NOTE as SAGE300_EXPORT_NOTE
 from portal.erp.sage300_odbc import Sage300OdbcConnector, timberline_query
 
 REFERENCE = "reference"
@@ -131,6 +133,29 @@ def connector_for(company: Any, config: Mapping[str, Any]) -> ErpConnector:
     else:
         kind, settings, writes = provisioned_settings(company, config)
     return build_connector(company, kind, settings, writes, config)
+
+
+def export_note(company: Any, config: Mapping[str, Any]) -> str | None:
+    """What an approver must know on Ready to Update about where approved codes go, without
+    reaching the ERP (the screen must not wait on it): None when the export does what it says."""
+    stored = getattr(company, "erp_connection", None)
+    if stored is not None:
+        kind, writes = stored.kind, stored.writes_enabled
+    else:
+        try:
+            kind, _settings, writes = provisioned_settings(company, config)
+        except ErpError as error:
+            return str(error)
+    if kind == SAGE300_ODBC:
+        return SAGE300_EXPORT_NOTE
+    if kind == REFERENCE and company.erp_system == formats.SAGE300:
+        return REFERENCE_SAGE300_EXPORT_NOTE
+    if kind == SAGE100_DATABASE and not writes:
+        return (
+            f"{WRITING_OFF}: approving records the decision in the portal, and the accountant adds "
+            "each approved code to the job in 6-2 Budgets in Sage 100 Contractor."
+        )
+    return None
 
 
 def build_connector(

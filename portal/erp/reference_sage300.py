@@ -19,6 +19,12 @@ from portal.erp import formats
 from portal.erp.base import FORMAT_ERRORS, ErpJob, ExportLine, LineResult, export_line_validator
 from portal.erp.sage300_odbc import COST_CODE_FIELD, SAGE, Sage300OdbcConnector, engine_query, no_such_job
 
+REFERENCE_EXPORT_NOTE = (
+    "This company uses the embedded reference ERP, which adds approved codes to the job itself for "
+    f"the demo. {SAGE} takes no cost codes from outside: with a real {SAGE} company the accountant "
+    "adds them in Job Cost (or with Import Estimate)."
+)
+
 metadata = sa.MetaData()
 ts_ctl_record_3 = sa.Table(
     "ts_ctl_record_3",
@@ -84,11 +90,7 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
         self._engine.dispose()
 
     def export_note(self) -> str | None:
-        return (
-            "This company uses the embedded reference ERP, which adds approved codes to the job itself "
-            f"for the demo. {SAGE} takes no cost codes from outside: with a real {SAGE} company the "
-            "accountant adds them in Job Cost (or with Import Estimate)."
-        )
+        return REFERENCE_EXPORT_NOTE
 
     def set_mask(self, sections: Sequence[tuple[int, str]]) -> None:
         with self._engine.begin() as conn:

@@ -64,6 +64,11 @@ NO_WRITING = (
     "{job} in Job Cost (or bring it in with Job Cost's Import Estimate), then mark the request done"
 )
 
+EXPORT_NOTE = (
+    f"{SAGE} takes no cost codes from outside: approving records the decision in the portal, "
+    "and the accountant adds the codes and categories to the job in Job Cost (or with Import Estimate)."
+)
+
 # A query: (SQL, dictionary mode?) -> (column names, rows).
 Query = Callable[[str, bool], tuple[list[str], list[Sequence[Any]]]]
 
@@ -136,11 +141,7 @@ class Sage300OdbcConnector(ErpConnector):
         raise ErpError(f'Job "{formats.shown(number)}" is not in {SAGE}; set the job up in Job Cost first.')
 
     def export_note(self) -> str | None:
-        return (
-            f"{SAGE} takes no cost codes from outside: approving records the decision in the portal, "
-            "and the accountant adds the codes and categories to the job in Job Cost "
-            "(or with Import Estimate)."
-        )
+        return EXPORT_NOTE
 
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
         return [

@@ -100,3 +100,22 @@ def test_a_sage300_company_is_offered_its_own_connectors(app, client, auth):
     text = page_text(client)
     assert "Sage 300 CRE ODBC (Timberline driver)" in text
     assert "Sage 100 Contractor files" not in text
+
+
+def test_ready_to_update_says_a_sage300_company_takes_no_cost_codes_from_outside(app, client, auth):
+    auth.login_as("approver", company="harborpoint.test")
+    text = html.unescape(client.get("/erp-integrations/jobs?filter=ready_to_update").get_data(as_text=True))
+    assert "Sage 300 CRE takes no cost codes from outside" in text
+    assert "embedded reference ERP, which adds approved codes to the job itself" in text
+    auth.login_as("admin", company="harborpoint.test")
+    save(client, kind="sage300_odbc", setting_dsn="Timberline", setting_user="odbc", password="pw")
+    auth.login_as("approver", company="harborpoint.test")
+    text = html.unescape(client.get("/erp-integrations/jobs?filter=ready_to_update").get_data(as_text=True))
+    assert "the accountant adds the codes and categories to the job in Job Cost" in text
+    assert "embedded reference ERP" not in text
+
+
+def test_ready_to_update_of_a_sage100_company_adds_no_note_when_the_export_does_it(app, client, auth):
+    auth.login_as("approver")
+    text = html.unescape(client.get("/erp-integrations/jobs?filter=ready_to_update").get_data(as_text=True))
+    assert 'role="note"' not in text
