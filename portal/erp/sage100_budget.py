@@ -4,6 +4,7 @@
 A budget line has one amount column per cost type and no cost type column (see sage100_database),
 so a job's cost code is one zero-amount line whatever its approved cost types.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -27,6 +28,42 @@ from portal.erp.sage100_tables import (
     job_number,
 )
 
+# One text per outcome, naming neither code nor cost type (the line shows them): the sync stores
+# the answers of a batch one UPDATE per distinct text.
+ADDED_LINE = (
+    "Added a budget line with zero amounts; the portal records the approved cost type "
+    f"({SAGE} budget lines have an amount column per cost type, no cost type)."
+)
+SHARES_NEW_LINE = (
+    "Shares the code's new budget line on the job; the portal records the approved cost type "
+    f"({SAGE} budget lines have an amount column per cost type, no cost type)."
+)
+ALREADY_BUDGETED = (
+    "The job already has a budget line for this code; the portal records the approved cost type "
+    f"({SAGE} keeps no cost type on a budget line)."
+)
+
+# Built once, for their parameters: an export runs them for every batch.
+_COST_TYPES = sa.select(csttyp.c.recnum)
+_DIVISIONS = sa.select(cstdiv.c.recnum)
+_CODES_NAMED = sa.select(cstcde.c.recnum, cstcde.c.cdenme).where(
+    cstcde.c.recnum.in_(sa.bindparam("codes", expanding=True))
+)
+_JOBS_NAMED = sa.select(actrec.c.recnum).where(actrec.c.recnum.in_(sa.bindparam("jobs", expanding=True)))
+_LINES_OF_JOBS = sa.select(bdglin.c.recnum, bdglin.c.cstcde).where(
+    bdglin.c.recnum.in_(sa.bindparam("jobs", expanding=True))
+)
+_NEXT_LINE_OF_JOBS = (
+    sa.select(bdglin.c.recnum, sa.func.max(bdglin.c.linnum) + 1)
+    .where(bdglin.c.recnum.in_(sa.bindparam("jobs", expanding=True)))
+    .group_by(bdglin.c.recnum)
+)
+_THOUSANDTH = Decimal("0.001")
+
+
+def _thousandths(number) -> Decimal:
+    return Decimal(str(number)).quantize(_THOUSANDTH)
+
 
 class BudgetLines:
     """The budget lines, cost codes, divisions and cost types an export needs, read once, and
@@ -47,8 +84,8 @@ class BudgetLines:
     def load(cls, conn, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> BudgetLines:
         found = cls()
         numbers = sorted({n for n in map(job_number, lines_by_job) if n is not None})
-        found.cost_types = {str(n) for n in conn.scalars(sa.select(csttyp.c.recnum))}
-        found.divisions = set(conn.scalars(sa.select(cstdiv.c.recnum)))
+        found.cost_types = {str(n) for n in conn.scalars(_COST_TYPES)}
+        found.divisions = set(conn.scalars(_DIVISIONS))
         wanted_codes = set()
         for lines in lines_by_job.values():
             for line in lines:
@@ -56,26 +93,19 @@ class BudgetLines:
                     wanted_codes.add(code_number(formats.validate_cost_code(formats.SAGE100, line.code)))
                 except (*FORMAT_ERRORS, InvalidOperation):
                     continue
+        # In slices: a database takes only so many parameters in one statement.
         for some in slices(sorted(wanted_codes), IDS_PER_STATEMENT):
             found.codes.update(
-                (Decimal(str(n)).quantize(Decimal("0.001")), (d or "").strip())
-                for n, d in conn.execute(
-                    sa.select(cstcde.c.recnum, cstcde.c.cdenme).where(cstcde.c.recnum.in_(some))
-                )
+                (_thousandths(n), (d or "").strip())
+                for n, d in conn.execute(_CODES_NAMED, {"codes": list(some)})
             )
         for some in slices(numbers, IDS_PER_STATEMENT):
-            found.jobs.update(conn.scalars(sa.select(actrec.c.recnum).where(actrec.c.recnum.in_(some))))
-            for job, code in conn.execute(
-                sa.select(bdglin.c.recnum, bdglin.c.cstcde).where(bdglin.c.recnum.in_(some))
-            ):
-                found.lines.add((job, Decimal(str(code)).quantize(Decimal("0.001"))))
-            found.next_line.update(
-                conn.execute(
-                    sa.select(bdglin.c.recnum, sa.func.max(bdglin.c.linnum) + 1)
-                    .where(bdglin.c.recnum.in_(some))
-                    .group_by(bdglin.c.recnum)
-                ).all()
+            parameters = {"jobs": list(some)}
+            found.jobs.update(conn.scalars(_JOBS_NAMED, parameters))
+            found.lines.update(
+                (job, _thousandths(code)) for job, code in conn.execute(_LINES_OF_JOBS, parameters)
             )
+            found.next_line.update(conn.execute(_NEXT_LINE_OF_JOBS, parameters).all())
         return found
 
     def put_line(self, job_text: str, line: ExportLine) -> LineResult:
@@ -110,27 +140,18 @@ class BudgetLines:
             kept = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
         key = (job, number)
         if key in self.lines:
-            message = (
-                f"Job {job} already has a budget line for {code}; {SAGE} keeps no cost type on "
-                f"a budget line, so the portal records that cost type {cost_type} was approved"
-            )
             return LineResult(
                 code,
                 cost_type,
                 "description_kept" if kept else "unchanged",
-                f"{kept}; {message}." if kept else f"{message}.",
+                f"{kept}; {ALREADY_BUDGETED}" if kept else ALREADY_BUDGETED,
             )
         if key in self.added_lines:
-            message = (
-                f"Cost type {cost_type} shares the new budget line of {code} with cost type "
-                f"{self.added_lines[key]}: {SAGE} budget lines have an amount column per cost type, "
-                "not a cost type; the portal records the approval"
-            )
             return LineResult(
                 code,
                 cost_type,
                 "description_kept" if kept else "merged_cost_type",
-                f"{kept}; {message}." if kept else f"{message}.",
+                f"{kept}; {SHARES_NEW_LINE}" if kept else SHARES_NEW_LINE,
             )
         self.added_lines[key] = cost_type
         linnum = self.next_line.get(job) or 1
@@ -144,13 +165,9 @@ class BudgetLines:
                 **dict.fromkeys(BUDGET_AMOUNT_COLUMNS, 0),
             }
         )
-        created = (
-            f"Added a budget line for {code} with zero amounts (cost type {cost_type} is recorded "
-            "by the portal)"
-        )
         if kept:
-            return LineResult(code, cost_type, "description_kept", f"{kept}. {created}.")
-        return LineResult(code, cost_type, "created", f"{created}.")
+            return LineResult(code, cost_type, "description_kept", f"{kept}. {ADDED_LINE}")
+        return LineResult(code, cost_type, "created", ADDED_LINE)
 
     def save(self, conn) -> None:
         if self.new_codes:

@@ -74,6 +74,12 @@ from portal.erp.sage100_tables import (  # noqa: F401 (the tables are this conne
     metadata,
 )
 
+# One text for every refused line (the line names its code and job).
+WRITING_OFF_LINE = (
+    f"{WRITING_OFF}: add the code to the job in 6-2 Budgets in {SAGE}, or ask a Company Admin to "
+    "allow writing in ERP settings."
+)
+
 # The reference ERP's own contracts ledger (job exists?, job, commitment) -> result: no Sage
 # table for them was researched, so a customer's database gets none.
 CommitmentLedger = Callable[[bool, str, CommitmentExport], CommitmentResult]
@@ -185,16 +191,7 @@ class Sage100DatabaseConnector(ErpConnector):
     ) -> dict[str, list[LineResult]]:
         if not self.writes_enabled:
             return {
-                job: [
-                    LineResult(
-                        line.code,
-                        line.cost_type,
-                        "failed",
-                        f"{WRITING_OFF}: add cost code {line.code} to job {job} in 6-2 Budgets "
-                        f"in {SAGE}, or ask a Company Admin to allow writing in ERP settings.",
-                    )
-                    for line in lines
-                ]
+                job: [LineResult(line.code, line.cost_type, "failed", WRITING_OFF_LINE) for line in lines]
                 for job, lines in lines_by_job.items()
             }
         try:

@@ -59,9 +59,10 @@ JOB_CATEGORIES_SQL = (
     "SELECT Job, Cost_Code, Category FROM JCM_MASTER__CATEGORY ORDER BY Job, Cost_Code, Category"
 )
 
+# One text for every line (the line names its code, category and job).
 NO_WRITING = (
-    f"{SAGE} takes no cost codes from the portal: add {{code}} with category {{cost_type}} to job "
-    "{job} in Job Cost (or bring it in with Job Cost's Import Estimate), then mark the request done"
+    f"{SAGE} takes no cost codes from the portal: add the code with its category to the job in "
+    "Job Cost (or bring it in with Job Cost's Import Estimate)."
 )
 
 EXPORT_NOTE = (
@@ -144,15 +145,7 @@ class Sage300OdbcConnector(ErpConnector):
         return EXPORT_NOTE
 
     def export_cost_code_lines(self, job_number: str, lines: list[ExportLine]) -> list[LineResult]:
-        return [
-            LineResult(
-                line.code,
-                line.cost_type,
-                "failed",
-                NO_WRITING.format(code=line.code, cost_type=line.cost_type, job=job_number) + ".",
-            )
-            for line in lines
-        ]
+        return [LineResult(line.code, line.cost_type, "failed", NO_WRITING) for line in lines]
 
     def export_commitment(self, job_number: str, commitment: CommitmentExport) -> CommitmentResult:
         return CommitmentResult(commitment.number, "failed", f"Enter the commitment in {SAGE}.")

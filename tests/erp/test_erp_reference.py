@@ -30,7 +30,7 @@ def test_new_code_is_created_with_the_portal_description(sage100_erp):
     assert results[0].code == "2010.000"
     # A zero-amount budget line: Sage 100 Contractor records no cost type on it.
     assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", [])]
-    assert "cost type 1 is recorded by the portal" in results[0].message
+    assert "the portal records the approved cost type" in results[0].message
 
 
 def test_rule_4_export_never_overwrites_description(sage100_erp):

@@ -89,7 +89,7 @@ def test_the_sage300_reader_reads_standard_codes_categories_and_jobs(timberline)
 def test_sage300_takes_no_cost_codes_from_outside_and_each_line_says_what_to_do(timberline):
     results = timberline.export_cost_code_lines("24-001", [ExportLine("01-100", "General Conditions", "LAB")])
     assert [r.outcome for r in results] == ["failed"]
-    assert "add 01-100 with category LAB to job 24-001 in Job Cost" in results[0].message
+    assert "add the code with its category to the job in Job Cost" in results[0].message
     assert "takes no cost codes from outside" in timberline.export_note()
 
 
