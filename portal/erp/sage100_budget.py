@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 
-from portal.db.bulk import IDS_PER_STATEMENT, slices
+from portal.db.bulk import IDS_PER_STATEMENT, insert_rows, slices
 from portal.erp import formats
 from portal.erp.base import FORMAT_ERRORS, ExportLine, LineResult
 from portal.erp.sage100_tables import (
@@ -59,6 +59,7 @@ _NEXT_LINE_OF_JOBS = (
     .group_by(bdglin.c.recnum)
 )
 _THOUSANDTH = Decimal("0.001")
+_ZERO_AMOUNTS = (0,) * len(BUDGET_AMOUNT_COLUMNS)
 
 
 def _thousandths(number) -> Decimal:
@@ -77,8 +78,8 @@ class BudgetLines:
         self.codes: dict[Decimal, str] = {}
         self.divisions: set[int] = set()
         self.cost_types: set[str] = set()
-        self.new_codes: list[dict] = []
-        self.new_lines: list[dict] = []
+        self.new_codes: list[tuple] = []
+        self.new_lines: list[tuple] = []
 
     @classmethod
     def load(cls, conn, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> BudgetLines:
@@ -134,7 +135,8 @@ class BudgetLines:
                     ),
                 )
             self.codes[number] = description
-            self.new_codes.append({"recnum": number, "cdenme": description, "divnum": divnum})
+            # cstcde's columns in order: recnum, cdenme, untdsc, divnum, ntetxt.
+            self.new_codes.append((number, description, None, divnum, None))
         elif erp_description != description:
             # The ERP's text wins: an export never overwrites an existing code's description.
             kept = f'Kept the ERP description "{erp_description}" (portal had "{description}")'
@@ -156,21 +158,13 @@ class BudgetLines:
         self.added_lines[key] = cost_type
         linnum = self.next_line.get(job) or 1
         self.next_line[job] = linnum + 1
-        self.new_lines.append(
-            {
-                "recnum": job,
-                "phsnum": 0,
-                "linnum": linnum,
-                "cstcde": number,
-                **dict.fromkeys(BUDGET_AMOUNT_COLUMNS, 0),
-            }
-        )
+        # bdglin's columns in order: job, phase 0, line, cost code, then every amount zero.
+        self.new_lines.append((job, 0, linnum, number, *_ZERO_AMOUNTS))
         if kept:
             return LineResult(code, cost_type, "description_kept", f"{kept}. {ADDED_LINE}")
         return LineResult(code, cost_type, "created", ADDED_LINE)
 
     def save(self, conn) -> None:
-        if self.new_codes:
-            conn.execute(cstcde.insert(), self.new_codes)
-        if self.new_lines:
-            conn.execute(bdglin.insert(), self.new_lines)
+        # Hundreds of rows in one export: straight to the driver, every column in table order.
+        insert_rows(conn, cstcde, self.new_codes)
+        insert_rows(conn, bdglin, self.new_lines)
