@@ -17,9 +17,10 @@ Sources for every table and column used here (Sage publishes no schema of its ow
   "Importing cost divisions": "Cost Division is a required entry").
 - Nine cost types, 1-5 preset and 6-9 named by the company in "Type Name" (help 24.1, "Setting up
   cost types").
-- A budget line (6-2 Budgets, table bdglin) is keyed by job, phase and line number and carries ONE
-  AMOUNT COLUMN PER COST TYPE (matbdg, labbdg, eqpbdg, subbdg, othbdg, usrcs6..usrcs9); it has no
-  cost type column. So a zero-amount line this connector adds records only "this job uses this cost
+- Issue 15 calls per-job codes "budget lines (job, cost code, cost type)"; the sources disagree on
+  the cost type. A budget line (6-2 Budgets, table bdglin) is keyed by job, phase and line number
+  and carries ONE AMOUNT COLUMN PER COST TYPE (matbdg, labbdg, eqpbdg, subbdg, othbdg,
+  usrcs6..usrcs9); it has no cost type column. So a zero-amount line this connector adds records only "this job uses this cost
   code"; which cost types were approved is recorded by the portal (each approved line's export state
   on its cost code request and the project's cost type assignments), not by Sage.
 - Job status 3 is "Contract: you won the contract but have not begun work" (help 19.7, "About job

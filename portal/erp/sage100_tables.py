@@ -12,7 +12,10 @@ from portal.erp import formats
 
 SAGE = formats.ERP_NAMES[formats.SAGE100]
 
-# Help 24.1: the nine cost types a new company has.
+# The nine cost types a new company has: "Cost types 1 through 5 are preset by the system, but you
+# can customize cost types 6 through 9" (Sage 100 Contractor help 24.1, "Setting up cost types").
+# Issue 15 says companies rename them; the help says only 6-9. The names are read from csttyp
+# either way, so whatever a company's Sage holds is what the portal shows.
 COST_TYPE_NAMES = {
     1: "Material",
     2: "Labor",

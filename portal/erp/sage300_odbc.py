@@ -19,7 +19,9 @@ Sources (public integrator code; Sage publishes no ODBC table reference found wi
 - Driver "Timberline Data", DBQ the company's data folder, UID/PWD a Sage 300 CRE user with the
   "ODBC Service User" role (Trimble App Xchange / Ryvit setup pages; sage_facts b3, b4).
 
-Sage 300 CRE takes no cost codes from outside in any way the sources document for a program like
+Issue 15 says Sage 300 CRE "has no documented way to receive job cost codes from outside"; that is
+only partly so (Import Estimate, below), but no documented way for a program such as the portal was
+found. Sage 300 CRE takes no cost codes from outside in any way the sources document for a program like
 the portal: Procore, which reads codes from it, says "New cost codes must be created in your ERP
 system" (Procore, Sage 300 CRE Detailed Data Mapping); Job Cost's Import Estimate can create job
 cost codes from an estimate file (Sage Estimating help 22.1, "Setting up in Sage 300 Construction
