@@ -21,8 +21,9 @@ Sources for every table and column used here (Sage publishes no schema of its ow
   the cost type. A budget line (6-2 Budgets, table bdglin) is keyed by job, phase and line number
   and carries ONE AMOUNT COLUMN PER COST TYPE (matbdg, labbdg, eqpbdg, subbdg, othbdg,
   usrcs6..usrcs9); it has no cost type column. So a zero-amount line this connector adds records
-  only "this job uses this cost code"; which cost types were approved is recorded by the portal (each approved line's export state
-  on its cost code request and the project's cost type assignments), not by Sage.
+  only "this job uses this cost code"; which cost types were approved is recorded by the portal
+  (each approved line's export state on its cost code request and the project's cost type
+  assignments), not by Sage.
 - Job status 3 is "Contract: you won the contract but have not begun work" (help 19.7, "About job
   status"); actrec.status holding that number is an inference from its label "Job Status".
 
