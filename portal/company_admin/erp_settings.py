@@ -32,18 +32,21 @@ def erp_settings():
 @ADMIN
 def save_erp_settings():
     form = request.form
+    kind = form.get("kind", "")
+    # Each connector's settings are named "<kind>__<setting>": only the chosen one's are taken.
+    settings = {
+        name.removeprefix(f"{kind}__"): value for name, value in form.items() if name.startswith(f"{kind}__")
+    }
+    password = settings.pop("password", "")
+    writes_enabled = settings.pop("writes_enabled", "") == "on"
     try:
         message = erp_settings_service.save_erp_settings(
             db.session,
             actor=current_user._get_current_object(),
-            kind=form.get("kind", ""),
-            settings={
-                key.removeprefix("setting_"): value
-                for key, value in form.items()
-                if key.startswith("setting_")
-            },
-            password=form.get("password", ""),
-            writes_enabled=form.get("writes_enabled") == "on",
+            kind=kind,
+            settings=settings,
+            password=password,
+            writes_enabled=writes_enabled,
         )
     except PermissionDenied as error:
         deny(str(error))

@@ -25,14 +25,21 @@ SHOWN_CODES = 5
 
 
 @dataclass(frozen=True)
+class ConnectorSettings:
+    kind: str
+    label: str
+    fields: list[tuple[str, str, str]]  # (key, label, value) of every setting but the password
+    takes_password: bool
+    has_password: bool
+
+
+@dataclass(frozen=True)
 class ErpSettingsView:
     kind: str
-    kinds: list[tuple[str, str]]
-    fields: list[tuple[str, str, str]]  # (key, label, value) of every setting but the password
-    has_password: bool
-    takes_password: bool
-    writes_enabled: bool
-    writes_possible: bool  # only the Sage 100 Contractor database connector can write
+    # Every connector the company's ERP can use, each with its settings, so choosing one shows
+    # what it needs without a round trip.
+    connectors: list[ConnectorSettings]
+    writes_enabled: bool  # only the Sage 100 Contractor database connector can write
     from_environment: bool  # no stored choice: the environment provisions the company
 
 
@@ -63,20 +70,25 @@ def erp_settings_view(session: Session, company_id: int, config: Mapping[str, An
         )
     if "url" in settings:
         settings["url"] = _without_password(settings["url"])
-    fields = [
-        (key, label, str(settings.get(key, "")))
-        for key, label in connectors.KIND_SETTINGS[kind]
-        if key not in connectors.SECRET_SETTINGS
-    ]
+    choices = []
+    for choice, label in kinds_for(company):
+        own = settings if choice == kind else {}
+        keys = connectors.KIND_SETTINGS[choice]
+        choices.append(
+            ConnectorSettings(
+                kind=choice,
+                label=label,
+                fields=[
+                    (key, name, str(own.get(key, "")))
+                    for key, name in keys
+                    if key not in connectors.SECRET_SETTINGS
+                ],
+                takes_password=any(key in connectors.SECRET_SETTINGS for key, _ in keys),
+                has_password=has_password and choice == kind,
+            )
+        )
     return ErpSettingsView(
-        kind=kind,
-        kinds=kinds_for(company),
-        fields=fields,
-        has_password=has_password,
-        takes_password=any(key in connectors.SECRET_SETTINGS for key, _ in connectors.KIND_SETTINGS[kind]),
-        writes_enabled=writes,
-        writes_possible=kind == connectors.SAGE100_DATABASE,
-        from_environment=stored is None,
+        kind=kind, connectors=choices, writes_enabled=writes, from_environment=stored is None
     )
 
 
