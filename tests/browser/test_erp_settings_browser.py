@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from portal.extensions import db
 from tests.browser.helpers import assert_accessible, log_in, screenshot
 from tests.sync.fixtures import erp, seeded_erp_file  # noqa: F401 (fixtures)
 
 
 def test_admin_tests_the_connection_and_chooses_the_sage100_database_connector(page, live_server, erp):  # noqa: F811
+    # Seeding the reference ERP read the portal's database: end that transaction, which on SQLite
+    # holds the write lock the live server needs.
+    db.session.commit()
     log_in(page, live_server, "admin@ridgeline.test")
     page.goto(f"{live_server}/company-admin/directory")
     page.get_by_role("link", name="ERP settings").click()
