@@ -123,3 +123,11 @@ def test_ready_to_update_of_a_sage100_company_adds_no_note_when_the_export_does_
     auth.login_as("approver")
     text = html.unescape(client.get("/erp-integrations/jobs?filter=ready_to_update").get_data(as_text=True))
     assert 'role="note"' not in text
+
+
+def test_a_database_url_that_is_not_a_url_is_refused_with_a_message_naming_it(app, client, auth):
+    auth.login_as("admin")
+    response = save(client, kind="sage100_database", url="SAGESERVER\\Ridgeline")
+    assert response.status_code == 200
+    assert 'Database URL "SAGESERVER\\Ridgeline" is not a URL' in html.unescape(response.get_data(as_text=True))
+    assert company_by_slug("ridgeline").erp_connection is None
