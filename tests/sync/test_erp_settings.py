@@ -129,5 +129,6 @@ def test_a_database_url_that_is_not_a_url_is_refused_with_a_message_naming_it(ap
     auth.login_as("admin")
     response = save(client, kind="sage100_database", url="SAGESERVER\\Ridgeline")
     assert response.status_code == 200
-    assert 'Database URL "SAGESERVER\\Ridgeline" is not a URL' in html.unescape(response.get_data(as_text=True))
+    text = html.unescape(response.get_data(as_text=True))
+    assert 'Database URL "SAGESERVER\\Ridgeline" is not a URL' in text
     assert company_by_slug("ridgeline").erp_connection is None
