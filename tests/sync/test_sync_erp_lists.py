@@ -10,7 +10,7 @@ from portal.erp.connectors import connector_for
 from portal.extensions import db
 from portal.models import StandardCostCode
 from portal.services.sync import run_company_sync
-from tests.helpers import company_by_slug, first_project
+from tests.helpers import company_by_slug, first_project, waiting_request, window_url
 
 
 def sync(app, slug="ridgeline"):
@@ -68,6 +68,11 @@ def test_the_nine_cost_types_and_their_names_come_from_the_erp_onto_the_cost_cod
     page = client.get(f"/projects/{project.id}/admin/work-breakdown-structure/segments/cost-code/")
     assert page.status_code == 200
     assert "6 Permits" in page.get_data(as_text=True)
+    # The Requested Updates window's column headings too.
+    auth.login_as("approver")
+    window = client.get(window_url(waiting_request()))
+    assert window.status_code == 200
+    assert '<th scope="col" class="center">6 Permits</th>' in window.get_data(as_text=True)
 
 
 def test_the_sage100_tables_are_read_with_the_same_sql_on_this_database(app, erp):
