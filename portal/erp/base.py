@@ -26,6 +26,14 @@ class ErpCostType:
 
 
 @dataclass(frozen=True)
+class ErpDivision:
+    """A Sage 100 Contractor cost division (Division#, Description)."""
+
+    number: str
+    name: str
+
+
+@dataclass(frozen=True)
 class ErpCostCode:
     code: str
     description: str
@@ -105,6 +113,21 @@ class ErpConnector(Protocol):
     # Rows of the last cost code list read that could not even be split into columns, one
     # message each: the sync lists them with the invalid codes. Only a file connector has any.
     last_file_errors: Sequence[str] = ()
+
+    def fetch_divisions(self) -> list[ErpDivision] | None:
+        """The ERP's list of divisions, or None when the connector cannot read one (then a
+        code's division is taken as the ERP gives it, unchecked)."""
+        return None
+
+    def fetch_cost_code_mask(self) -> str | None:
+        """The company's cost code mask as the ERP holds it (Sage 300 CRE, e.g. "99-999"), or
+        None when the connector cannot read it."""
+        return None
+
+    def export_note(self) -> str | None:
+        """What an approver must know before approving an update for this ERP (shown on Ready
+        to Update), or None when the export does what it says."""
+        return None
 
     def export_job_cost_codes(
         self, lines_by_job: Mapping[str, Sequence[ExportLine]]

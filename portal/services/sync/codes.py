@@ -23,6 +23,8 @@ class PullCostCodes(SyncStepBase):
         try:
             erp_types = self.connector.fetch_cost_types()
             erp_codes = self.connector.fetch_standard_cost_codes()
+            # Sage 100 Contractor's own list of divisions (None: the connector cannot read one).
+            erp_divisions = self.connector.fetch_divisions()
             if not erp_codes:
                 raise ErpError(
                     "The ERP returned no cost codes; the stored ERP Standard Cost Code list is "
@@ -38,7 +40,7 @@ class PullCostCodes(SyncStepBase):
         ]
         with transaction(self.session):
             counts = Counter(self._merge_cost_types(erp_types, invalid))
-            counts.update(self._merge_standard_codes(erp_codes, invalid))
+            counts.update(self._merge_standard_codes(erp_codes, invalid, erp_divisions))
             counts["invalid"] = len(invalid)
             self.run.invalid_codes = invalid
             self._record_counts("codes", dict(counts))
@@ -68,8 +70,9 @@ class PullCostCodes(SyncStepBase):
                 counts["cost_types_updated"] += 1
         return counts
 
-    def _merge_standard_codes(self, erp_codes, invalid: list[dict[str, Any]]) -> Counter:
+    def _merge_standard_codes(self, erp_codes, invalid: list[dict[str, Any]], erp_divisions=None) -> Counter:
         counts: Counter = Counter(codes_added=0, codes_updated=0, codes_deactivated=0)
+        erp_division_names = None if erp_divisions is None else {d.number: d.name for d in erp_divisions}
         valid: dict[str, tuple[str, str]] = {}
         listed: set[str] = set()  # every code the ERP has, even one it holds in a bad format
         for erp_code in erp_codes:
@@ -87,6 +90,14 @@ class PullCostCodes(SyncStepBase):
                 })
                 continue
             division = (erp_code.division or "").strip()[:40]
+            if erp_division_names is not None and division not in erp_division_names:
+                # A Sage 100 Contractor code must be in a division of the Cost Divisions list
+                # (help 19.2, "Importing cost divisions"): the ERP's data is broken, say so.
+                invalid.append({"code": erp_code.code, "reason": (
+                    f'Cost code "{code}" is in division "{formats.shown(division)}", which '
+                    f"{formats.ERP_NAMES[self.erp_system]} does not have; add the division in the "
+                    "Cost Divisions window (6-5 Cost Codes) or move the code.")})
+                continue
             valid[code] = (description, division or formats.division_of(self.erp_system, code))
         listed |= set(valid)
 
@@ -105,6 +116,8 @@ class PullCostCodes(SyncStepBase):
             )
         }
         division_names = {c["division"]: c["division_name"] for c in stored.values() if c["division_name"]}
+        # The ERP's names win where it has a list of divisions.
+        division_names.update(erp_division_names or {})
         added: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         now = utcnow()
@@ -116,10 +129,11 @@ class PullCostCodes(SyncStepBase):
                     "division": division, "division_name": division_names.get(division, ""),
                 })
                 continue
+            erp_name = (erp_division_names or {}).get(division)
             if (standard["description"], standard["division"], standard["active"]) != (
                 description, division, True
-            ):
-                if standard["division"] != division:
+            ) or (erp_name is not None and erp_name != standard["division_name"]):
+                if standard["division"] != division or erp_name is not None:
                     standard["division_name"] = division_names.get(division, standard["division_name"])
                 changed.append({
                     "id": standard["id"], "description": description, "division": division,
