@@ -2,11 +2,15 @@
 
 Every check raises a ValueError subclass whose text is a sentence a user can act on: it names
 the rejected item and the rule it breaks.
+
+Each limit below cites where it was found (research notes: /work/notes/sage_facts.md). Where the
+only source is an integrator or public code rather than Sage's own help, the comment says so.
 """
 
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func
 
@@ -15,11 +19,38 @@ SAGE300 = "sage300cre"
 
 ERP_NAMES = {SAGE100: "Sage 100 Contractor", SAGE300: "Sage 300 CRE"}
 
-DESCRIPTION_LIMITS = {SAGE100: 50, SAGE300: 50}
+DESCRIPTION_LIMITS = {
+    # Sage 100 Contractor: cost code name (cstcde.cdenme) String(50). Source: EI Dynamics'
+    # 6-5 Cost Codes import template (an integrator, not Sage's help),
+    # https://eidynamics.com/Software/ProductInfo/S100CDIS/Sage100CostCodes
+    SAGE100: 50,
+    # Sage 300 CRE: cost code Description varchar(30) (public EF Core scaffold of
+    # JCM_MASTER__STANDARD_COST_CODE), and "Phase description 30" in the Job Cost transfer file
+    # (Sage Estimating 23.1 help, "Category record for Sage 300 Construction and Real Estate",
+    # https://help-sageestimating.na.sage.com/en-us/23_1/Content/300CRE_Integration/Sage300_category_transaction.htm).
+    SAGE300: 30,
+}
+# Sage 100 Contractor cost code numbers: Numeric(9,3), e.g. 2010.000, i.e. up to 6 digits and 3
+# decimals. Source: EI Dynamics' 6-5 template (integrator, above); Sage's own help gives no digit
+# count. The leading-digit rule is Sage's (see _sage100_code).
 SAGE100_MAX_WHOLE_DIGITS = 6
 SAGE100_MAX_DECIMALS = 3
-SAGE300_MAX_CODE_LENGTH = 30
+# Sage 300 CRE cost codes: "the 12-character limit allowed by Job Cost" (Sage Estimating 22.1
+# help, "Setting up in Sage 300 Construction and Real Estate Job Cost",
+# http://help-sageestimating.na.sage.com/en-us/22_1/Content/300CRE_Integration/setting_up_gold.htm);
+# Cost_Code varchar(12) in the EF scaffold. That the 12 include the punctuation is an inference
+# from the column holding the formatted code (Procore's example 12-3456-789).
+SAGE300_MAX_CODE_LENGTH = 12
+# At most 4 sections, each with its own length and the punctuation after sections 1-3: public
+# ODBC client code reading TS_CTL_RECORD_3 (FLDCODE 18 = JC cost code; Section, CSLEN, CNPUNCT)
+# for sections 1..4. No Sage help page stating it was found.
+SAGE300_MAX_SECTIONS = 4
+# The punctuation a mask may use. Published examples only ever show "-" (Procore FAQ
+# "12-3456-789", Builder MT "###-##-####"); "/" and "." come from DESIGN.md, not from a source.
 SAGE300_DELIMITERS = "/-."
+# Sage 300 CRE job numbers: Job varchar(10) in the public EF scaffold of JCM_MASTER__JOB (no Sage
+# help page found). Other ERPs: the portal's own column width.
+SAGE300_JOB_NUMBER_MAX_LENGTH = 10
 JOB_NUMBER_MAX_LENGTH = 30
 
 # Long or hostile input is cut short in messages so they stay readable.
@@ -35,7 +66,9 @@ _SAGE300_CATEGORY = re.compile(r"[A-Za-z0-9]{1,3}")
 _SAGE100_WELL_FORMED = re.compile(
     rf"([1-9][0-9]{{0,{SAGE100_MAX_WHOLE_DIGITS - 1}}})(?:\.([0-9]{{0,{SAGE100_MAX_DECIMALS}}}))?"
 )
-_SAGE300_WELL_FORMED = re.compile(r"[A-Za-z0-9]+(?:[/.\-][A-Za-z0-9]+)+")
+_SAGE300_WELL_FORMED = re.compile(
+    rf"[A-Za-z0-9]+(?:[/.\-][A-Za-z0-9]+){{1,{SAGE300_MAX_SECTIONS - 1}}}"
+)
 # A code exactly as validate_cost_code returns it (the form the portal stores): an export of
 # thousands of stored lines recognises them in one match each.
 _STORED_CODE = {
@@ -85,6 +118,127 @@ class JobNumberError(ValueError):
         super().__init__(f'Job number "{shown(number)}" is not valid; {rule}.')
 
 
+class MaskError(ValueError):
+    """A Sage 300 CRE cost code mask that Sage 300 CRE could not have."""
+
+    def __init__(self, mask: str, rule: str):
+        self.mask = mask
+        self.rule = rule
+        super().__init__(f'The cost code mask "{shown(mask)}" is not valid; {rule}.')
+
+
+# One mask character per character of a section, as Company Admin shows it (99-999).
+MASK_CHARACTER = "9"
+
+
+@dataclass(frozen=True)
+class CostCodeMask:
+    """A Sage 300 CRE company's cost code format: each section's length and the punctuation
+    after each section but the last (TS_CTL_RECORD_3's CSLEN and CNPUNCT, see above)."""
+
+    lengths: tuple[int, ...]
+    punctuation: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        # Checked in parse_mask; a mask built another way must still be one Sage can hold.
+        assert len(self.punctuation) == len(self.lengths) - 1
+
+    def __str__(self) -> str:
+        parts = [MASK_CHARACTER * self.lengths[0]]
+        for punct, length in zip(self.punctuation, self.lengths[1:], strict=True):
+            parts.append(punct + MASK_CHARACTER * length)
+        return "".join(parts)
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        return _mask_pattern(self.lengths, self.punctuation)
+
+    def misfit(self, code: str) -> str | None:
+        """Why the code does not fit the mask, in words; None when it fits."""
+        if self.pattern.fullmatch(code):
+            return None
+        stray = next(
+            (ch for ch in code if not (ch.isascii() and ch.isalnum()) and ch not in SAGE300_DELIMITERS),
+            None,
+        )
+        if stray is not None:
+            what = "a space" if stray.isspace() else f'"{shown(stray)}"'
+            return f"it contains {what}; sections hold only the letters A-Z and digits"
+        sections = _SAGE300_SPLIT.split(code)
+        separators = _SAGE300_SPLIT.findall(code)
+        if len(sections) != len(self.lengths):
+            return (
+                f"it has {_count(len(sections), 'section')}, the mask "
+                f"{_count(len(self.lengths), 'section')}"
+            )
+        for number, (found, wanted) in enumerate(zip(separators, self.punctuation, strict=True), start=1):
+            if found != wanted:
+                return (
+                    f'it separates sections {number} and {number + 1} with "{found}", '
+                    f'the mask with "{wanted}"'
+                )
+        for number, (section, length) in enumerate(zip(sections, self.lengths, strict=True), start=1):
+            if len(section) != length:
+                return (
+                    f"its section {number} has {_count(len(section), 'character')} where the "
+                    f"mask has {length}"
+                )
+        return "it does not match the mask"  # not reached: every difference is named above
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+_MASK_PATTERNS: dict[tuple[tuple[int, ...], tuple[str, ...]], re.Pattern[str]] = {}
+
+
+def _mask_pattern(lengths: tuple[int, ...], punctuation: tuple[str, ...]) -> re.Pattern[str]:
+    # Cached: a refresh or an export asks it of thousands of codes.
+    key = (lengths, punctuation)
+    pattern = _MASK_PATTERNS.get(key)
+    if pattern is None:
+        parts = [f"[A-Za-z0-9]{{{lengths[0]}}}"]
+        for punct, length in zip(punctuation, lengths[1:], strict=True):
+            parts.append(f"{re.escape(punct)}[A-Za-z0-9]{{{length}}}")
+        pattern = _MASK_PATTERNS[key] = re.compile("".join(parts))
+    return pattern
+
+
+def parse_mask(text: str | None) -> CostCodeMask | None:
+    """The mask written as Company Admin shows it ("99-999"), or None for no mask; MaskError
+    names what Sage 300 CRE would not allow."""
+    if text is None or not text.strip():
+        return None
+    cleaned = text.strip()
+    runs = re.findall(rf"{MASK_CHARACTER}+|[^{MASK_CHARACTER}]+", cleaned)
+    sections = runs[0::2]
+    separators = runs[1::2]
+    if not runs[0].startswith(MASK_CHARACTER) or len(runs) % 2 == 0:
+        raise MaskError(
+            text,
+            f"write each section as one {MASK_CHARACTER} per character, with punctuation between "
+            f"sections (for example 99-999)",
+        )
+    bad = next((sep for sep in separators if len(sep) != 1 or sep not in SAGE300_DELIMITERS), None)
+    if bad is not None:
+        raise MaskError(
+            text,
+            f'"{shown(bad)}" cannot separate sections; use one of "/", "-" or "." between them',
+        )
+    if len(sections) > SAGE300_MAX_SECTIONS:
+        raise MaskError(
+            text, f"it has {len(sections)} sections; Sage 300 CRE allows at most {SAGE300_MAX_SECTIONS}"
+        )
+    if len(cleaned) > SAGE300_MAX_CODE_LENGTH:
+        raise MaskError(
+            text,
+            f"its codes would be {len(cleaned)} characters long; Sage 300 CRE allows at most "
+            f"{SAGE300_MAX_CODE_LENGTH}",
+        )
+    return CostCodeMask(tuple(len(section) for section in sections), tuple(separators))
+
+
 def shown(text: str) -> str:
     """The text as it is safe to show in a message: escaped and cut short."""
     visible = "".join(
@@ -103,8 +257,12 @@ def erp_name(erp_system: str) -> str:
         raise ValueError(f"Unknown ERP system {erp_system!r}; expected one of {known}.") from None
 
 
-def validate_cost_code(erp_system: str, code: str) -> str:
-    """Return the code as the ERP stores it, or raise CostCodeFormatError."""
+def validate_cost_code(erp_system: str, code: str, mask: CostCodeMask | None = None) -> str:
+    """Return the code as the ERP stores it, or raise CostCodeFormatError.
+
+    `mask` is the Sage 300 CRE company's cost code mask: a code must fit it exactly. Without
+    one (not read from the ERP nor set in Company Admin) only the rules every mask shares apply.
+    """
     name = erp_name(erp_system)
     if not isinstance(code, str):
         raise TypeError(f"A cost code must be text, not {type(code).__name__}.")
@@ -113,6 +271,9 @@ def validate_cost_code(erp_system: str, code: str) -> str:
         if well_formed is not None:
             whole, decimals = well_formed.group(1), well_formed.group(2) or ""
             return f"{whole}.{decimals.ljust(SAGE100_MAX_DECIMALS, '0')}"
+    elif mask is not None:
+        if mask.pattern.fullmatch(code):
+            return code
     elif len(code) <= SAGE300_MAX_CODE_LENGTH and _SAGE300_WELL_FORMED.fullmatch(code):
         return code
     if not code.strip():
@@ -124,10 +285,15 @@ def validate_cost_code(erp_system: str, code: str) -> str:
         )
     if erp_system == SAGE100:
         return _sage100_code(code)
+    if mask is not None:
+        return _masked_sage300_code(code, mask)
     return _sage300_code(code)
 
 
 def _sage100_code(code: str) -> str:
+    # "This number can't begin with a zero, a leading space, or a character." Sage KB "How to
+    # create menu 6-5 Cost Codes", solution 222924950026198,
+    # https://us-kb.sage.com/portal/app/portlets/results/viewsolution.jsp?solutionid=222924950026198
     rule_start = "Sage 100 Contractor codes start with a digit from 1 to 9"
     first = code[0]
     if first.isspace():
@@ -171,6 +337,14 @@ def _sage100_code(code: str) -> str:
     return f"{whole}.{decimals.ljust(SAGE100_MAX_DECIMALS, '0')}"
 
 
+def _masked_sage300_code(code: str, mask: CostCodeMask) -> str:
+    cleaned = code.strip()
+    reason = mask.misfit(cleaned)
+    if reason is None:
+        return cleaned
+    raise CostCodeFormatError(code, f"does not fit {mask}", reason)
+
+
 def _sage300_code(code: str) -> str:
     rule_delimiters = 'Sage 300 CRE allows only "/", "-" and "."'
     cleaned = code.strip()
@@ -192,6 +366,12 @@ def _sage300_code(code: str) -> str:
         what = "a space" if ch.isspace() else f'"{shown(ch)}"'
         raise CostCodeFormatError(code, f"uses {what} as a delimiter", rule_delimiters)
     sections = _SAGE300_SPLIT.split(cleaned)
+    if len(sections) > SAGE300_MAX_SECTIONS:
+        raise CostCodeFormatError(
+            code,
+            f"has {len(sections)} sections",
+            f"Sage 300 CRE allows at most {SAGE300_MAX_SECTIONS}",
+        )
     if len(sections) == 1:
         raise CostCodeFormatError(
             code,
@@ -207,10 +387,15 @@ def _sage300_code(code: str) -> str:
     return cleaned
 
 
-def division_of(erp_system: str, code: str) -> str:
+def division_of(erp_system: str, code: str, mask: CostCodeMask | None = None) -> str:
     """The tier-1 division a valid code belongs to (Sage 100: its thousands; Sage 300: its
-    first section)."""
-    code = validate_cost_code(erp_system, code)
+    first section).
+
+    For Sage 100 Contractor this is only Sage's advice ("make each thousand a division", help
+    19.7 "About cost code numbering systems"): a code's division is its own field, so use the
+    ERP's division wherever it is known.
+    """
+    code = validate_cost_code(erp_system, code, mask)
     if erp_system == SAGE100:
         whole = int(code.split(".")[0])
         return str(whole // 1000 * 1000)
@@ -255,16 +440,23 @@ def validate_description(erp_system: str, text: str) -> str:
     return cleaned
 
 
-def is_stored_form(erp_system: str, code: str, description: str, cost_type: str) -> bool:
+def is_stored_form(
+    erp_system: str, code: str, description: str, cost_type: str, mask: CostCodeMask | None = None
+) -> bool:
     """True when the three are already exactly what the validate_* checks above would return,
     so they need not run; False says nothing (run the checks for their answer)."""
-    return stored_form_test(erp_system)(code, description, cost_type)
+    return stored_form_test(erp_system, mask)(code, description, cost_type)
 
 
-def stored_form_test(erp_system: str) -> Callable[[str, str, str], bool]:
+def stored_form_test(
+    erp_system: str, mask: CostCodeMask | None = None
+) -> Callable[[str, str, str], bool]:
     """is_stored_form for one ERP, with the ERP's rules looked up once: an export asks it of
     each of thousands of lines."""
-    code_form = _STORED_CODE[erp_system].fullmatch
+    if erp_system == SAGE300 and mask is not None:
+        code_form = mask.pattern.fullmatch
+    else:
+        code_form = _STORED_CODE[erp_system].fullmatch
     cost_type_form = _STORED_COST_TYPE[erp_system].fullmatch
     limit = DESCRIPTION_LIMITS[erp_system]
 
@@ -280,8 +472,9 @@ def stored_form_test(erp_system: str) -> Callable[[str, str, str], bool]:
     return is_stored
 
 
-def validate_job_number(number: str) -> str:
-    """Return the job number stripped, or raise JobNumberError."""
+def validate_job_number(number: str, erp_system: str | None = None) -> str:
+    """Return the job number stripped, or raise JobNumberError (with the ERP's own length
+    limit when `erp_system` is given)."""
     if not isinstance(number, str):
         raise TypeError(f"A job number must be text, not {type(number).__name__}.")
     cleaned = number.strip()
@@ -289,6 +482,10 @@ def validate_job_number(number: str) -> str:
         raise JobNumberError(number, "enter a job number")
     if _first_unprintable(cleaned) is not None:
         raise JobNumberError(number, "use letters, digits and punctuation only")
+    if erp_system == SAGE300 and len(cleaned) > SAGE300_JOB_NUMBER_MAX_LENGTH:
+        raise JobNumberError(
+            number, f"Sage 300 CRE job numbers have at most {SAGE300_JOB_NUMBER_MAX_LENGTH} characters"
+        )
     if len(cleaned) > JOB_NUMBER_MAX_LENGTH:
         raise JobNumberError(number, f"use at most {JOB_NUMBER_MAX_LENGTH} characters")
     return cleaned
@@ -312,8 +509,12 @@ def code_order_key(code: str) -> tuple[int, str]:
 
     Sage 100 Contractor codes are numbers stored as "2010.000" (never a leading 0, always three
     decimals), so this is their numeric order: 2010.000 before 10010.000, where text order puts
-    10010.000 between 1000.000 and 1010.000. Sectioned Sage 300 CRE codes likewise get 03-900
-    before 03-1000.
+    10010.000 between 1000.000 and 1010.000.
+
+    Sage 300 CRE codes sort section by section (DESIGN.md; no Sage page on the order was found).
+    Codes that fit the company's mask all have its length, with the punctuation in the same
+    places, so for them this is exactly section-by-section order; a code that does not fit (listed
+    as invalid) sorts after the shorter ones.
     """
     return (len(code), code)
 
