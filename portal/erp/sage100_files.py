@@ -41,6 +41,15 @@ IMPORT_COLUMNS = [
     "Comp Code2",
     "Department",
 ]
+# The file types Sage's 6-5 import opens: "save the file in comma delimited (*.cma), tab delimited
+# (*.tab), or comma-quote (*.qte) file format" (same help page). The company chooses; tab is the
+# default. Keys are the file extensions.
+FILE_TYPES = {
+    "tab": "Tab delimited (.tab)",
+    "cma": "Comma delimited (.cma)",
+    "qte": "Comma-quote (.qte)",
+}
+DEFAULT_FILE_TYPE = "tab"
 # Sage 100 Contractor is a Windows program: its import files are ANSI text with CRLF endings.
 IMPORT_ENCODING = "cp1252"
 

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.bulk import slices
-from portal.erp.formats import CostCodeFormatError, validate_cost_code
+from portal.erp.formats import CostCodeFormatError, CostCodeMask, validate_cost_code
 from portal.models import (
     Company,
     CompanyTool,
@@ -252,13 +252,14 @@ def _report_progress(session: Session, job_id: int, **values) -> None:
 
 
 def _compare(
-    erp_system: str, standard: tuple, mine: tuple | None, plan: _Plan
+    erp_system: str, standard: tuple, mine: tuple | None, plan: _Plan,
+    mask: CostCodeMask | None = None,
 ) -> None:
     code, description, active, archived, standard_id = standard
     if mine is None:
         if not active or archived:
             return  # archived and inactive codes are not added to projects that lack them
-        if _skipped(erp_system, code, plan):
+        if _skipped(erp_system, code, plan, mask):
             return
         plan.to_add.append(standard_id)
         return
@@ -271,7 +272,7 @@ def _compare(
         plan.to_unflag.append(my_id)  # it is back in the company list
         changed = True
     if my_description != description and not archived:
-        if _skipped(erp_system, code, plan):
+        if _skipped(erp_system, code, plan, mask):
             return
         plan.to_update.append(my_id)
         changed = True
@@ -279,9 +280,9 @@ def _compare(
         plan.unchanged += 1
 
 
-def _skipped(erp_system: str, code: str, plan: _Plan) -> bool:
+def _skipped(erp_system: str, code: str, plan: _Plan, mask: CostCodeMask | None = None) -> bool:
     try:
-        validate_cost_code(erp_system, code)
+        validate_cost_code(erp_system, code, mask)
     except CostCodeFormatError as error:
         plan.skipped.append({"code": code, "reason": str(error)})
         return True
@@ -315,6 +316,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     # Plain values: every commit below expires the objects, and reloading them costs queries.
     project_id, project_label = job.project.id, job.project.label
     company_id, erp_system = job.project.company.id, job.project.company.erp_system
+    mask = job.project.company.mask  # a code that does not fit is skipped, named
     list_read_at = _now()
     # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
     # Both in id order, so that the rows to write can be named as runs of neighbours.
@@ -342,7 +344,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     plan = _Plan()
     for start in range(0, total, step):
         for standard in standard_rows[start:start + step]:
-            _compare(erp_system, standard, mine.pop(standard[0], None), plan)
+            _compare(erp_system, standard, mine.pop(standard[0], None), plan, mask)
         if step_delay:
             time.sleep(step_delay)
         if monotonic() - reported_at >= PROGRESS_INTERVAL:

@@ -47,7 +47,7 @@ def test_project_admin_adds_company_codes_and_sends_them_to_erp(page, live_serve
 
     # Select All ticks every listed code; clicking it again clears them.
     page.get_by_label("Select All").check()
-    expect(page.get_by_label("Select 03-1000 Precast")).to_be_checked()
+    expect(page.get_by_label("Select 03-950 Precast")).to_be_checked()
     page.get_by_label("Select All").uncheck()
     expect(page.get_by_label("Select 03-100 Formwork")).not_to_be_checked()
 

@@ -15,6 +15,9 @@ ROUTES = {
     "company_admin.set_user_active": Route("POST", every(403, admin=302)),
     "company_admin.standard_cost_codes": Route("GET", every(403, admin=200)),
     "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
+    # Ridgeline keeps Sage 100 Contractor: no mask to set, and an empty file type is refused.
+    "company_admin.set_cost_code_mask": Route("POST", every(403, admin=302)),
+    "company_admin.set_sage100_file_type": Route("POST", every(403, admin=302)),
     "company_admin.audit_log": Route("GET", every(403, admin=200)),
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
 }
