@@ -432,3 +432,13 @@ def test_refresh_task_runs_the_job_with_the_configured_step_delay(app, monkeypat
     tasks.refresh_project_cost_codes_task.call_local(job.id)
     db.session.refresh(job)
     assert job.status == "succeeded" and seen["delay"] == 0.0125
+
+
+def test_sage300_code_not_fitting_the_company_mask_is_skipped_and_named(app):
+    project = first_project("harbor-point")
+    add_company_code("harbor-point", "05-1000", "Long section")
+    job = run_refresh(project, "pm@harborpoint.test")
+    assert "05-1000" not in project_codes(project)
+    assert [item["code"] for item in job.skipped] == ["05-1000"]
+    assert "does not fit 99-999" in job.skipped[0]["reason"]
+    assert job.status == "succeeded"

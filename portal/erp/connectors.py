@@ -76,7 +76,7 @@ def connector_for(company: Any, config: Mapping[str, Any]) -> ErpConnector:
             _company_folder(config["SAGE100_INBOX_DIR"], company.slug),
             _company_folder(config["SAGE100_OUTBOX_DIR"], company.slug),
         )
-    return reference_erp(config["ERP_DATABASE_URL"]).connector(company.slug)
+    return reference_erp(config["ERP_DATABASE_URL"]).connector(company.slug, company.mask)
 
 
 def _company_folder(setting: str, slug: str) -> str:

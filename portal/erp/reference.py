@@ -170,8 +170,10 @@ class ReferenceErp:
                     self._tables_ready = True
         return self._engine.begin()
 
-    def connector(self, key: str) -> ReferenceErpConnector:
-        return ReferenceErpConnector(self, key)
+    def connector(self, key: str, mask: formats.CostCodeMask | None = None) -> ReferenceErpConnector:
+        """One company's connector; `mask`: the Sage 300 CRE company's cost code mask, which
+        every exported code must fit."""
+        return ReferenceErpConnector(self, key, mask)
 
     # -- admin actions -------------------------------------------------------------------
 
@@ -223,10 +225,9 @@ class ReferenceErp:
 
     def add_job(self, key: str, number: str, name: str) -> ErpJob:
         """Create the job, or return the existing one unchanged (the ERP's name stays)."""
-        number = formats.validate_job_number(number)
         name = _required_text(name, "A job name")
         with self.begin() as conn:
-            _erp_system(conn, key)
+            number = formats.validate_job_number(number, _erp_system(conn, key))
             existing = conn.scalar(
                 sa.select(jobs.c.name).where(jobs.c.company == key, jobs.c.number == number)
             )
@@ -277,9 +278,10 @@ class ReferenceErp:
 class ReferenceErpConnector:
     """The reference ERP as one company's connector (implements ErpConnector)."""
 
-    def __init__(self, erp: ReferenceErp, key: str):
+    def __init__(self, erp: ReferenceErp, key: str, mask: formats.CostCodeMask | None = None):
         self.erp = erp
         self.key = key
+        self.mask = mask
 
     def fetch_cost_types(self) -> list[ErpCostType]:
         with self.erp.begin() as conn:
@@ -325,7 +327,7 @@ class ReferenceErpConnector:
             erp_system = _erp_system(conn, self.key)
             cost_type_names = dict(conn.execute(_COMPANY_COST_TYPES, {"key": self.key}).all())
             codes = _JobCodes.load(conn, self.key, list(lines_by_job))
-            validate, put_line = export_line_validator(erp_system), codes.put_line
+            validate, put_line = export_line_validator(erp_system, self.mask), codes.put_line
             results: dict[str, list[LineResult]] = {}
             for job_number, lines in lines_by_job.items():
                 if job_number not in codes.jobs:

@@ -59,6 +59,7 @@ from portal.models import (
 )
 from portal.services import NotFound, ServiceError, transaction
 from portal.services.audit import event_values, record_event, record_events, recorded_actor
+from portal.services.code_format import mark_invalid_standard_codes
 
 SCHEDULE_INTERVALS: dict[str, timedelta | None] = {
     "5m": timedelta(minutes=5),
@@ -375,7 +376,9 @@ class _Sync:
         self.now = now
         self.company_id = run.company_id
         self.run_id, self.run_number = run.id, run.run_number
-        self.erp_system = _company(session, run.company_id).erp_system
+        company = _company(session, run.company_id)
+        self.erp_system = company.erp_system
+        self.mask = company.mask  # Sage 300 CRE: every code must fit the company's mask
         self.failures = 0
 
     # -- bookkeeping ---------------------------------------------------------------------
@@ -428,6 +431,10 @@ class _Sync:
         with transaction(self.session):
             counts = Counter(self._merge_cost_types(erp_types, invalid))
             counts.update(self._merge_standard_codes(erp_codes, invalid))
+            # A stored code the ERP now lists in a form it would refuse stays, marked invalid.
+            mark_invalid_standard_codes(self.session, self.company_id, {
+                (entry["code"] or "").strip(): entry["reason"] for entry in invalid if entry["code"]
+            })
             counts["invalid"] = len(invalid)
             self.run.invalid_codes = invalid
             self._record("codes", dict(counts))
@@ -464,7 +471,7 @@ class _Sync:
         for erp_code in erp_codes:
             listed.add((erp_code.code or "").strip())
             try:
-                code = formats.validate_cost_code(self.erp_system, erp_code.code)
+                code = formats.validate_cost_code(self.erp_system, erp_code.code, self.mask)
                 description = formats.validate_description(self.erp_system, erp_code.description)
             except FORMAT_ERRORS as error:
                 invalid.append({"code": erp_code.code, "reason": str(error)})
@@ -476,7 +483,7 @@ class _Sync:
                 })
                 continue
             division = (erp_code.division or "").strip()[:40]
-            valid[code] = (description, division or formats.division_of(self.erp_system, code))
+            valid[code] = (description, division or formats.division_of(self.erp_system, code, self.mask))
         listed |= set(valid)
 
         # Plain rows, not ORM objects: a company's list holds tens of thousands of codes and
@@ -562,7 +569,7 @@ class _Sync:
             changed: dict[int, dict[str, Any]] = {}
             for erp_job in erp_jobs:
                 try:
-                    number = formats.validate_job_number(erp_job.number)
+                    number = formats.validate_job_number(erp_job.number, self.erp_system)
                 except formats.JobNumberError as error:
                     self._error("jobs", erp_job.number, str(error))
                     continue

@@ -421,3 +421,36 @@ def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_spl
     assert event.details["erp_job"] == "2401"
     assert sum(event.details["outcomes"].values()) == 4
     assert event.actor_name == "system"
+
+
+def test_rule_8_erp_code_not_fitting_the_company_mask_is_listed_invalid_and_a_stored_one_kept(app, erp):
+    company = company_by_slug("harbor-point")
+    erp.add_standard_cost_code("harbor-point", "03-1000", "Precast")
+    erp.add_standard_cost_code("harbor-point", "04-1000", "Stone")
+    db.session.add(StandardCostCode(company_id=company.id, code="04-1000", description="Stone"))
+    db.session.commit()
+    run = sync(app, "harbor-point")
+    reasons = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
+    assert reasons["03-1000"] == (
+        'Cost code "03-1000" does not fit 99-999; its section 2 has 4 characters where the mask has 3.'
+    )
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert "03-1000" not in stored
+    assert stored["04-1000"].invalid_reason.startswith('Cost code "04-1000" does not fit 99-999')
+    assert stored["04-100"].invalid_reason is None
+
+
+def test_rule_8_export_line_not_fitting_the_company_mask_fails_alone_naming_code_and_mask(app, erp):
+    company = company_by_slug("harbor-point")
+    db.session.add(StandardCostCode(company_id=company.id, code="03-1000", description="Precast"))
+    db.session.commit()
+    request = approved_request(project_by_number("HP-301"), [("03-1000", "LAB"), ("03-200", "MAT")])
+    sync(app, "harbor-point")
+    lines = {line.code: line for line in request.lines}
+    db.session.refresh(request)
+    assert lines["03-200"].export_state == "exported"
+    assert lines["03-1000"].export_state == "failed"
+    assert "does not fit 99-999" in lines["03-1000"].export_message
+    assert "03-1000" not in job_codes(erp, "23-0301", "harbor-point")
