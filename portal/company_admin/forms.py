@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
 from portal.erp.formats import MASK_CHARACTER
-from portal.erp.sage100_files import FILE_TYPES
+from portal.erp.sage100_import import FILE_TYPES
 from portal.models import Level
 from portal.services.audit_log import AuditFilter, AuditFilterChoices
 

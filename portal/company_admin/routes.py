@@ -27,7 +27,7 @@ from portal.company_admin.forms import (
     UserStatusForm,
     audit_filter_from,
 )
-from portal.erp.sage100_files import FILE_TYPES
+from portal.erp.sage100_import import FILE_TYPES
 from portal.extensions import db
 from portal.models import CompanyTool, Level, utcnow
 from portal.services import NotFound, PermissionDenied, ServiceError, code_format, company_code_list

@@ -30,6 +30,9 @@ class ErpCostCode:
     code: str
     description: str
     division: str
+    # Why the portal cannot use the code as the ERP holds it, when the connector can tell (a
+    # Sage 100 Contractor code in a division Sage lacks): the sync lists it as invalid.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from portal.erp.base import ErpConnector, ErpError
 from portal.erp.reference import ReferenceErp
 from portal.erp.sage100_files import Sage100FileConnector
+from portal.models import StandardCostCode
 
 REFERENCE = "reference"
 SAGE100_FILES = "sage100_files"
@@ -75,8 +79,24 @@ def connector_for(company: Any, config: Mapping[str, Any]) -> ErpConnector:
         return Sage100FileConnector(
             _company_folder(config["SAGE100_INBOX_DIR"], company.slug),
             _company_folder(config["SAGE100_OUTBOX_DIR"], company.slug),
+            file_type=company.sage100_file_type,
+            division_names=_division_names(company),
         )
     return reference_erp(config["ERP_DATABASE_URL"]).connector(company.slug, company.mask)
+
+
+def _division_names(company: Any) -> dict[str, str]:
+    """The portal's names for the company's divisions (from its ERP Standard Cost Code list),
+    for the divisions file the file connector writes when a code needs a division Sage lacks."""
+    session = object_session(company)
+    if session is None:
+        return {}
+    rows = session.execute(
+        select(StandardCostCode.division, StandardCostCode.division_name)
+        .where(StandardCostCode.company_id == company.id, StandardCostCode.division_name != "")
+        .distinct()
+    )
+    return dict(rows.all())
 
 
 def _company_folder(setting: str, slug: str) -> str:

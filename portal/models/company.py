@@ -37,7 +37,7 @@ class Company(db.Model):
     # until the connector reads it from the ERP; None: not known (formats.parse_mask).
     cost_code_mask: Mapped[str | None] = mapped_column(String(20))
     # Sage 100 Contractor file connector: which of Sage's import file types it writes
-    # (sage100_files.FILE_TYPES: tab, cma or qte).
+    # (sage100_import.FILE_TYPES: tab, cma or qte).
     sage100_file_type: Mapped[str] = mapped_column(String(3), default="tab", server_default="tab")
     requester_may_not_approve: Mapped[bool] = mapped_column(default=False)
     # When the company list last changed, to tell which projects lag behind it.

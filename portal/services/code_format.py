@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.erp import formats
 from portal.erp.base import FORMAT_ERRORS
-from portal.erp.sage100_files import FILE_TYPES
+from portal.erp.sage100_import import FILE_TYPES
 from portal.models import Company, CompanyTool, Level, StandardCostCode, User
 from portal.services import PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event

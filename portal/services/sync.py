@@ -470,6 +470,9 @@ class _Sync:
         listed: set[str] = set()  # every code the ERP has, even one it holds in a bad format
         for erp_code in erp_codes:
             listed.add((erp_code.code or "").strip())
+            if erp_code.problem:
+                invalid.append({"code": erp_code.code, "reason": erp_code.problem})
+                continue
             try:
                 code = formats.validate_cost_code(self.erp_system, erp_code.code, self.mask)
                 description = formats.validate_description(self.erp_system, erp_code.description)
