@@ -442,3 +442,12 @@ def test_sage300_code_not_fitting_the_company_mask_is_skipped_and_named(app):
     assert [item["code"] for item in job.skipped] == ["05-1000"]
     assert "does not fit 99-999" in job.skipped[0]["reason"]
     assert job.status == "succeeded"
+
+
+def test_company_code_listed_invalid_is_skipped_with_its_reason(app):
+    project = first_project()
+    reason = 'Cost code "7990.000" is in division 7000, which Sage lacks.'
+    add_company_code("ridgeline", "7990.000", "Roof hatch", division="7000", invalid_reason=reason)
+    job = run_refresh(project)
+    assert "7990.000" not in project_codes(project)
+    assert job.skipped == [{"code": "7990.000", "reason": reason}]

@@ -255,10 +255,13 @@ def _compare(
     erp_system: str, standard: tuple, mine: tuple | None, plan: _Plan,
     mask: CostCodeMask | None = None,
 ) -> None:
-    code, description, active, archived, standard_id = standard
+    code, description, active, archived, standard_id, invalid_reason = standard
     if mine is None:
         if not active or archived:
             return  # archived and inactive codes are not added to projects that lack them
+        if invalid_reason:  # the ERP would refuse it as stored: listed, not added
+            plan.skipped.append({"code": code, "reason": invalid_reason})
+            return
         if _skipped(erp_system, code, plan, mask):
             return
         plan.to_add.append(standard_id)
@@ -324,7 +327,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     standard_rows = session.execute(
         select(
             company_list.code, company_list.description, company_list.active,
-            company_list.archived, company_list.id,
+            company_list.archived, company_list.id, company_list.invalid_reason,
         ).where(company_list.company_id == company_id).order_by(company_list.id)
     ).all()
     project_list = ProjectCostCode.__table__.c
