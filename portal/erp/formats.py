@@ -48,6 +48,11 @@ SAGE300_MAX_SECTIONS = 4
 # The punctuation a mask may use. Published examples only ever show "-" (Procore FAQ
 # "12-3456-789", Builder MT "###-##-####"); "/" and "." come from DESIGN.md, not from a source.
 SAGE300_DELIMITERS = "/-."
+# Sage 300 CRE categories (cost types): Category varchar(3), Description varchar(30), in the
+# public EF scaffold of JCM_MASTER__CATEGORY (job categories) and "Job cost category 3" in the
+# Job Cost transfer file (Sage Estimating help, above). The standard category's description
+# length was not found: taken to be the same 30.
+SAGE300_CATEGORY_NAME_LIMIT = 30
 # Sage 300 CRE job numbers: Job varchar(10) in the public EF scaffold of JCM_MASTER__JOB (no Sage
 # help page found). Other ERPs: the portal's own column width.
 SAGE300_JOB_NUMBER_MAX_LENGTH = 10
@@ -415,6 +420,19 @@ def validate_cost_type(erp_system: str, code: str) -> str:
     if _SAGE300_CATEGORY.fullmatch(cleaned):
         return cleaned.upper()
     raise CostTypeError(code, "Sage 300 CRE categories are 1 to 3 letters or digits, such as LAB")
+
+
+def validate_cost_type_name(erp_system: str, name: str) -> str:
+    """Return a cost type's (Sage 300 CRE category's) name stripped, or raise CostTypeError."""
+    erp_name(erp_system)
+    cleaned = (name or "").strip()
+    if not cleaned or _first_unprintable(cleaned) is not None:
+        raise CostTypeError(name, "a cost type name is one line of text")
+    if erp_system == SAGE300 and len(cleaned) > SAGE300_CATEGORY_NAME_LIMIT:
+        raise CostTypeError(
+            name, f"Sage 300 CRE category descriptions have at most {SAGE300_CATEGORY_NAME_LIMIT} characters"
+        )
+    return cleaned
 
 
 def validate_description(erp_system: str, text: str) -> str:

@@ -202,8 +202,9 @@ class ReferenceErp:
 
     def add_cost_type(self, key: str, code: str, name: str) -> ErpCostType:
         with self.begin() as conn:
-            code = formats.validate_cost_type(_erp_system(conn, key), code)
-            name = _required_text(name, "A cost type name")
+            erp_system = _erp_system(conn, key)
+            code = formats.validate_cost_type(erp_system, code)
+            name = formats.validate_cost_type_name(erp_system, name)
             _upsert(conn, cost_types, {"company": key, "code": code}, {"name": name})
         return ErpCostType(code, name)
 

@@ -353,3 +353,11 @@ def test_any_code_fits_the_mask_or_is_refused_naming_the_mask(text):
 def test_codes_fitting_a_mask_sort_section_by_section():
     codes = ["10-100", "02-950", "02-100", "01-200"]
     assert sorted(codes, key=formats.code_order_key) == ["01-200", "02-100", "02-950", "10-100"]
+
+
+def test_sage300_category_description_is_at_most_30_characters():
+    assert formats.validate_cost_type_name(SAGE300, " Labor ") == "Labor"
+    with pytest.raises(CostTypeError, match="at most 30"):
+        formats.validate_cost_type_name(SAGE300, "x" * 31)
+    with pytest.raises(CostTypeError):
+        formats.validate_cost_type_name(SAGE300, "")

@@ -220,3 +220,8 @@ def test_one_export_serves_several_jobs_and_an_unknown_job_fails_alone(sage100_e
     ]
     # The same code on another job is that job's own, with its own cost types.
     assert sage100_erp.list_job_codes("acme", "1002") == [("2010.000", "Site Work", ["2"])]
+
+
+def test_reference_erp_refuses_a_sage300_category_description_over_30(sage300_erp):
+    with pytest.raises(ValueError, match="at most 30"):
+        sage300_erp.add_cost_type("beta", "OVH", "Overhead and general conditions costs")
