@@ -360,7 +360,14 @@ class _Export:
                 "Code#, Description and Division)."
             )
         division = line.division
-        if division in self.connector.division_names:
+        name = self.connector.division_names.get(division)
+        if name is not None:
+            unfit = unfit_for(name, self.file_type)
+            if unfit is not None and (self.known_divisions is None or division not in self.known_divisions):
+                return (
+                    f'Cost code "{code}": the name of its division {formats.shown(division)}, '
+                    f'"{formats.shown(name)}", has {unfit}; add the division in Sage first.'
+                )
             return None  # a division Sage may lack goes into the divisions file
         if self.known_divisions is not None and division not in self.known_divisions:
             return (
