@@ -8,11 +8,21 @@ only source is an integrator or public code rather than Sage's own help, the com
 """
 
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, func
+
+from portal.erp.format_text import first_unprintable, shown
+
+# The Sage 300 CRE mask and its limits live beside it; they are part of these rules, so they are
+# offered here too (formats.parse_mask, formats.CostCodeMask, ...).
+from portal.erp.sage300_mask import MASK_CHARACTER as MASK_CHARACTER
+from portal.erp.sage300_mask import SAGE300_DELIMITERS as SAGE300_DELIMITERS
+from portal.erp.sage300_mask import SAGE300_MAX_CODE_LENGTH as SAGE300_MAX_CODE_LENGTH
+from portal.erp.sage300_mask import SAGE300_MAX_SECTIONS as SAGE300_MAX_SECTIONS
+from portal.erp.sage300_mask import SAGE300_SPLIT, CostCodeMask
+from portal.erp.sage300_mask import MaskError as MaskError
+from portal.erp.sage300_mask import parse_mask as parse_mask
 
 SAGE100 = "sage100c"
 SAGE300 = "sage300cre"
@@ -35,19 +45,6 @@ DESCRIPTION_LIMITS = {
 # count. The leading-digit rule is Sage's (see _sage100_code).
 SAGE100_MAX_WHOLE_DIGITS = 6
 SAGE100_MAX_DECIMALS = 3
-# Sage 300 CRE cost codes: "the 12-character limit allowed by Job Cost" (Sage Estimating 22.1
-# help, "Setting up in Sage 300 Construction and Real Estate Job Cost",
-# http://help-sageestimating.na.sage.com/en-us/22_1/Content/300CRE_Integration/setting_up_gold.htm);
-# Cost_Code varchar(12) in the EF scaffold. That the 12 include the punctuation is an inference
-# from the column holding the formatted code (Procore's example 12-3456-789).
-SAGE300_MAX_CODE_LENGTH = 12
-# At most 4 sections, each with its own length and the punctuation after sections 1-3: public
-# ODBC client code reading TS_CTL_RECORD_3 (FLDCODE 18 = JC cost code; Section, CSLEN, CNPUNCT)
-# for sections 1..4. No Sage help page stating it was found.
-SAGE300_MAX_SECTIONS = 4
-# The punctuation a mask may use. Published examples only ever show "-" (Procore FAQ
-# "12-3456-789", Builder MT "###-##-####"); "/" and "." come from DESIGN.md, not from a source.
-SAGE300_DELIMITERS = "/-."
 # Sage 300 CRE categories (cost types): Category varchar(3), Description varchar(30), in the
 # public EF scaffold of JCM_MASTER__CATEGORY (job categories) and "Job cost category 3" in the
 # Job Cost transfer file (Sage Estimating help, above). The standard category's description
@@ -58,12 +55,8 @@ SAGE300_CATEGORY_NAME_LIMIT = 30
 SAGE300_JOB_NUMBER_MAX_LENGTH = 10
 JOB_NUMBER_MAX_LENGTH = 30
 
-# Long or hostile input is cut short in messages so they stay readable.
-_SHOWN_LENGTH = 40
-
 _SAGE100_CODE = re.compile(r"([0-9]+)(?:\.([0-9]*))?")
 _SAGE300_SECTION = re.compile(r"[A-Za-z0-9]+")
-_SAGE300_SPLIT = re.compile(r"[/.\-]")
 _SAGE300_CATEGORY = re.compile(r"[A-Za-z0-9]{1,3}")
 # The usual valid code in one regular expression each, checked before the rules one by one: a
 # refresh validates thousands of codes. Anything these do not match goes through every rule, so
@@ -81,10 +74,6 @@ _STORED_CODE = {
     SAGE300: re.compile(rf"(?=.{{1,{SAGE300_MAX_CODE_LENGTH}}}$){_SAGE300_WELL_FORMED.pattern}"),
 }
 _STORED_COST_TYPE = {SAGE100: re.compile(r"[1-9]"), SAGE300: re.compile(r"[A-Z0-9]{1,3}")}
-
-# Control, format, surrogate and line/paragraph separator characters never belong in a
-# one-line ERP field; a plain space does.
-_FORBIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
 
 class CostCodeFormatError(ValueError):
@@ -123,137 +112,6 @@ class JobNumberError(ValueError):
         super().__init__(f'Job number "{shown(number)}" is not valid; {rule}.')
 
 
-class MaskError(ValueError):
-    """A Sage 300 CRE cost code mask that Sage 300 CRE could not have."""
-
-    def __init__(self, mask: str, rule: str):
-        self.mask = mask
-        self.rule = rule
-        super().__init__(f'The cost code mask "{shown(mask)}" is not valid; {rule}.')
-
-
-# One mask character per character of a section, as Company Admin shows it (99-999).
-MASK_CHARACTER = "9"
-
-
-@dataclass(frozen=True)
-class CostCodeMask:
-    """A Sage 300 CRE company's cost code format: each section's length and the punctuation
-    after each section but the last (TS_CTL_RECORD_3's CSLEN and CNPUNCT, see above)."""
-
-    lengths: tuple[int, ...]
-    punctuation: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        # Checked in parse_mask; a mask built another way must still be one Sage can hold.
-        assert len(self.punctuation) == len(self.lengths) - 1
-
-    def __str__(self) -> str:
-        parts = [MASK_CHARACTER * self.lengths[0]]
-        for punct, length in zip(self.punctuation, self.lengths[1:], strict=True):
-            parts.append(punct + MASK_CHARACTER * length)
-        return "".join(parts)
-
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        return _mask_pattern(self.lengths, self.punctuation)
-
-    def misfit(self, code: str) -> str | None:
-        """Why the code does not fit the mask, in words; None when it fits."""
-        if self.pattern.fullmatch(code):
-            return None
-        stray = next(
-            (ch for ch in code if not (ch.isascii() and ch.isalnum()) and ch not in SAGE300_DELIMITERS),
-            None,
-        )
-        if stray is not None:
-            what = "a space" if stray.isspace() else f'"{shown(stray)}"'
-            return f"it contains {what}; sections hold only the letters A-Z and digits"
-        sections = _SAGE300_SPLIT.split(code)
-        separators = _SAGE300_SPLIT.findall(code)
-        if len(sections) != len(self.lengths):
-            return (
-                f"it has {_count(len(sections), 'section')}, the mask "
-                f"{_count(len(self.lengths), 'section')}"
-            )
-        for number, (found, wanted) in enumerate(zip(separators, self.punctuation, strict=True), start=1):
-            if found != wanted:
-                return (
-                    f'it separates sections {number} and {number + 1} with "{found}", '
-                    f'the mask with "{wanted}"'
-                )
-        for number, (section, length) in enumerate(zip(sections, self.lengths, strict=True), start=1):
-            if len(section) != length:
-                return (
-                    f"its section {number} has {_count(len(section), 'character')} where the "
-                    f"mask has {length}"
-                )
-        return "it does not match the mask"  # not reached: every difference is named above
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-_MASK_PATTERNS: dict[tuple[tuple[int, ...], tuple[str, ...]], re.Pattern[str]] = {}
-
-
-def _mask_pattern(lengths: tuple[int, ...], punctuation: tuple[str, ...]) -> re.Pattern[str]:
-    # Cached: a refresh or an export asks it of thousands of codes.
-    key = (lengths, punctuation)
-    pattern = _MASK_PATTERNS.get(key)
-    if pattern is None:
-        parts = [f"[A-Za-z0-9]{{{lengths[0]}}}"]
-        for punct, length in zip(punctuation, lengths[1:], strict=True):
-            parts.append(f"{re.escape(punct)}[A-Za-z0-9]{{{length}}}")
-        pattern = _MASK_PATTERNS[key] = re.compile("".join(parts))
-    return pattern
-
-
-def parse_mask(text: str | None) -> CostCodeMask | None:
-    """The mask written as Company Admin shows it ("99-999"), or None for no mask; MaskError
-    names what Sage 300 CRE would not allow."""
-    if text is None or not text.strip():
-        return None
-    cleaned = text.strip()
-    runs = re.findall(rf"{MASK_CHARACTER}+|[^{MASK_CHARACTER}]+", cleaned)
-    sections = runs[0::2]
-    separators = runs[1::2]
-    if not runs[0].startswith(MASK_CHARACTER) or len(runs) % 2 == 0:
-        raise MaskError(
-            text,
-            f"write each section as one {MASK_CHARACTER} per character, with punctuation between "
-            f"sections (for example 99-999)",
-        )
-    bad = next((sep for sep in separators if len(sep) != 1 or sep not in SAGE300_DELIMITERS), None)
-    if bad is not None:
-        raise MaskError(
-            text,
-            f'"{shown(bad)}" cannot separate sections; use one of "/", "-" or "." between them',
-        )
-    if len(sections) > SAGE300_MAX_SECTIONS:
-        raise MaskError(
-            text, f"it has {len(sections)} sections; Sage 300 CRE allows at most {SAGE300_MAX_SECTIONS}"
-        )
-    if len(cleaned) > SAGE300_MAX_CODE_LENGTH:
-        raise MaskError(
-            text,
-            f"its codes would be {len(cleaned)} characters long; Sage 300 CRE allows at most "
-            f"{SAGE300_MAX_CODE_LENGTH}",
-        )
-    return CostCodeMask(tuple(len(section) for section in sections), tuple(separators))
-
-
-def shown(text: str) -> str:
-    """The text as it is safe to show in a message: escaped and cut short."""
-    visible = "".join(
-        ch if _is_printable(ch) else ch.encode("unicode_escape").decode() for ch in text
-    )
-    if len(visible) > _SHOWN_LENGTH:
-        return visible[: _SHOWN_LENGTH - 1] + "…"
-    return visible
-
-
 def erp_name(erp_system: str) -> str:
     try:
         return ERP_NAMES[erp_system]
@@ -283,7 +141,7 @@ def validate_cost_code(erp_system: str, code: str, mask: CostCodeMask | None = N
         return code
     if not code.strip():
         raise CostCodeFormatError(code, "is empty", f"enter a {name} cost code")
-    bad = _first_unprintable(code)
+    bad = first_unprintable(code)
     if bad is not None:
         raise CostCodeFormatError(
             code, f"contains the non-printable character {bad!r}", "type the code again"
@@ -370,7 +228,7 @@ def _sage300_code(code: str) -> str:
             )
         what = "a space" if ch.isspace() else f'"{shown(ch)}"'
         raise CostCodeFormatError(code, f"uses {what} as a delimiter", rule_delimiters)
-    sections = _SAGE300_SPLIT.split(cleaned)
+    sections = SAGE300_SPLIT.split(cleaned)
     if len(sections) > SAGE300_MAX_SECTIONS:
         raise CostCodeFormatError(
             code,
@@ -404,7 +262,7 @@ def division_of(erp_system: str, code: str, mask: CostCodeMask | None = None) ->
     if erp_system == SAGE100:
         whole = int(code.split(".")[0])
         return str(whole // 1000 * 1000)
-    return _SAGE300_SPLIT.split(code)[0]
+    return SAGE300_SPLIT.split(code)[0]
 
 
 def validate_cost_type(erp_system: str, code: str) -> str:
@@ -426,7 +284,7 @@ def validate_cost_type_name(erp_system: str, name: str) -> str:
     """Return a cost type's (Sage 300 CRE category's) name stripped, or raise CostTypeError."""
     erp_name(erp_system)
     cleaned = (name or "").strip()
-    if not cleaned or _first_unprintable(cleaned) is not None:
+    if not cleaned or first_unprintable(cleaned) is not None:
         raise CostTypeError(name, "a cost type name is one line of text")
     if erp_system == SAGE300 and len(cleaned) > SAGE300_CATEGORY_NAME_LIMIT:
         raise CostTypeError(
@@ -444,7 +302,7 @@ def validate_description(erp_system: str, text: str) -> str:
     cleaned = text.strip()
     if not cleaned:
         raise DescriptionError(text, "is empty", "enter a description")
-    bad = _first_unprintable(cleaned)
+    bad = first_unprintable(cleaned)
     if bad is not None:
         raise DescriptionError(
             text,
@@ -498,7 +356,7 @@ def validate_job_number(number: str, erp_system: str | None = None) -> str:
     cleaned = number.strip()
     if not cleaned:
         raise JobNumberError(number, "enter a job number")
-    if _first_unprintable(cleaned) is not None:
+    if first_unprintable(cleaned) is not None:
         raise JobNumberError(number, "use letters, digits and punctuation only")
     if erp_system == SAGE300 and len(cleaned) > SAGE300_JOB_NUMBER_MAX_LENGTH:
         raise JobNumberError(
@@ -507,19 +365,6 @@ def validate_job_number(number: str, erp_system: str | None = None) -> str:
     if len(cleaned) > JOB_NUMBER_MAX_LENGTH:
         raise JobNumberError(number, f"use at most {JOB_NUMBER_MAX_LENGTH} characters")
     return cleaned
-
-
-def _is_printable(ch: str) -> bool:
-    return unicodedata.category(ch) not in _FORBIDDEN_CATEGORIES
-
-
-def _first_unprintable(text: str) -> str | None:
-    # str.isprintable() is False for every forbidden category (and for a few allowed ones,
-    # such as a no-break space), so when it is True there is nothing to look for: a fast path
-    # for the usual code, which matters when a refresh checks 20,000 of them.
-    if text.isprintable():
-        return None
-    return next((ch for ch in text if not _is_printable(ch)), None)
 
 
 def code_order_key(code: str) -> tuple[int, str]:
