@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from portal.erp import formats
@@ -89,16 +89,26 @@ def recheck_standard_codes(session: Session, company: Company) -> int:
 def mark_invalid_standard_codes(session: Session, company_id: int, reasons: Mapping[str, str]) -> int:
     """After a pull from the ERP: stored codes the ERP listed in a form it would refuse carry
     that reason; every other stored code is valid. Part of the caller's transaction."""
-    return _mark(session, company_id, lambda code, _description: reasons.get(code))
+    # Only the codes marked now or before can change: a sync every few minutes need not read the
+    # whole list (a few thousand names fit in one statement; more, and the list is read).
+    marked = StandardCostCode.invalid_reason.is_not(None)
+    named = StandardCostCode.code.in_(list(reasons)) if len(reasons) <= _NAMED_AT_MOST else true()
+    return _mark(session, company_id, lambda code, _description: reasons.get(code), or_(marked, named))
 
 
-def _mark(session: Session, company_id: int, reason_of: Callable[[str, str], str | None]) -> int:
+_NAMED_AT_MOST = 5000
+
+
+def _mark(
+    session: Session, company_id: int, reason_of: Callable[[str, str], str | None],
+    only: ColumnElement[bool] | None = None,
+) -> int:
     # Plain rows: a company's list holds tens of thousands of codes, nearly all unchanged.
     rows = session.execute(
         select(
             StandardCostCode.id, StandardCostCode.code, StandardCostCode.description,
             StandardCostCode.invalid_reason,
-        ).where(StandardCostCode.company_id == company_id)
+        ).where(StandardCostCode.company_id == company_id, true() if only is None else only)
     ).all()
     changed = []
     invalid = 0
