@@ -38,6 +38,9 @@ class ErpCostCode:
     code: str
     description: str
     division: str
+    # Why the portal cannot use the code as the ERP holds it, when the connector can tell (a
+    # Sage 100 Contractor code in a division Sage lacks): the sync lists it as invalid.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -158,17 +161,20 @@ def export_jobs(
         return dict.fromkeys(lines_by_job, error)
 
 
-def export_line_validator(erp_system: str) -> Callable[[ExportLine], ExportLine]:
+def export_line_validator(
+    erp_system: str, mask: formats.CostCodeMask | None = None
+) -> Callable[[ExportLine], ExportLine]:
     """A check that gives a line as the ERP stores it, or raises the `formats` error naming what
-    is wrong. The ERP's rules are looked up once: a connector exporting thousands of lines takes
-    this once and asks it of each line."""
-    is_stored = formats.stored_form_test(erp_system)
+    is wrong (a Sage 300 CRE code must fit the company's `mask`, when known). The ERP's rules
+    are looked up once: a connector exporting thousands of lines takes this once and asks it of
+    each line."""
+    is_stored = formats.stored_form_test(erp_system, mask)
 
     def validate(line: ExportLine) -> ExportLine:
         code, description, cost_type, division = line
         if division is not None and division.strip() == division and is_stored(code, description, cost_type):
             return line
-        code = formats.validate_cost_code(erp_system, code)
+        code = formats.validate_cost_code(erp_system, code, mask)
         division = (division or "").strip()
         return ExportLine(
             code=code,

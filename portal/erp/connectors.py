@@ -22,6 +22,9 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from portal.erp import formats
 from portal.erp.base import ErpConnector, ErpError
 from portal.erp.reference import ReferenceErp
@@ -30,6 +33,7 @@ from portal.erp.sage100_database import WRITING_OFF, Sage100DatabaseConnector
 from portal.erp.sage100_files import Sage100FileConnector
 from portal.erp.sage300_odbc import EXPORT_NOTE as SAGE300_EXPORT_NOTE
 from portal.erp.sage300_odbc import Sage300OdbcConnector, timberline_query
+from portal.models import StandardCostCode
 
 REFERENCE = "reference"
 SAGE100_DATABASE = "sage100_database"
@@ -173,6 +177,8 @@ def build_connector(
         return Sage100FileConnector(
             _company_folder(settings.get("inbox", ""), company.slug),
             _company_folder(settings.get("outbox", ""), company.slug),
+            file_type=company.sage100_file_type,
+            division_names=_division_names(company),
         )
     if kind == SAGE100_DATABASE:
         return _sage100_database(_database_url(settings, company.slug), writes_enabled)
@@ -181,7 +187,21 @@ def build_connector(
         if missing:
             raise ErpError(f"The Sage 300 CRE ODBC connection needs: {', '.join(missing)}.")
         return Sage300OdbcConnector(timberline_query(settings["dsn"], settings["user"], settings["password"]))
-    return reference_erp(config["ERP_DATABASE_URL"]).connector(company.slug)
+    return reference_erp(config["ERP_DATABASE_URL"]).connector(company.slug, company.mask)
+
+
+def _division_names(company: Any) -> dict[str, str]:
+    """The portal's names for the company's divisions (from its ERP Standard Cost Code list),
+    for the divisions file the file connector writes when a code needs a division Sage lacks."""
+    session = object_session(company)
+    if session is None:
+        return {}
+    rows = session.execute(
+        select(StandardCostCode.division, StandardCostCode.division_name)
+        .where(StandardCostCode.company_id == company.id, StandardCostCode.division_name != "")
+        .distinct()
+    )
+    return dict(rows.all())
 
 
 def _database_url(settings: Mapping[str, str], slug: str) -> str:

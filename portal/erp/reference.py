@@ -144,7 +144,9 @@ class ReferenceErp:
                 tables.create_all(engine)
             return engine
 
-    def connector(self, key: str) -> ErpConnector:
+    def connector(self, key: str, mask: formats.CostCodeMask | None = None) -> ErpConnector:
+        """One company's connector; `mask`: the Sage 300 CRE company's cost code mask, which
+        every exported code must fit."""
         erp_system = self.erp_system(key)
         engine = self._company_engine(key, erp_system)
         ledger = _Ledger(self, key)
@@ -152,7 +154,7 @@ class ReferenceErp:
             return Sage100DatabaseConnector(
                 str(engine.url), writes_enabled=True, engine=engine, commitments=ledger
             )
-        return ReferenceSage300Connector(engine, commitments=ledger)
+        return ReferenceSage300Connector(engine, commitments=ledger, mask=mask)
 
     # -- admin actions -------------------------------------------------------------------
 
@@ -202,7 +204,7 @@ class ReferenceErp:
     def add_cost_type(self, key: str, code: str, name: str) -> ErpCostType:
         erp_system = self.erp_system(key)
         code = formats.validate_cost_type(erp_system, code)
-        name = _required_text(name, "A cost type name")
+        name = formats.validate_cost_type_name(erp_system, name)
         engine = self._company_engine(key, erp_system)
         if erp_system == formats.SAGE100:
             _upsert(engine, csttyp, {"recnum": int(code)}, {"typnme": name})
@@ -245,7 +247,7 @@ class ReferenceErp:
 
     def add_job(self, key: str, number: str, name: str) -> ErpJob:
         """Create the job, or return the existing one unchanged (the ERP's name stays)."""
-        formats.validate_job_number(number)
+        number = formats.validate_job_number(number, self.erp_system(key))
         name = _required_text(name, "A job name")
         return self.connector(key).create_job(number, name)
 

@@ -76,10 +76,13 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
     """A reference ERP Sage 300 CRE company: read as Sage is read, written as only the reference
     ERP is."""
 
-    def __init__(self, engine: sa.Engine, commitments=None):
+    def __init__(self, engine: sa.Engine, commitments=None, mask: formats.CostCodeMask | None = None):
         super().__init__(engine_query(engine))
         self._engine = engine
         self.commitments = commitments
+        # The company's cost code mask, which every exported code must fit; when the portal
+        # does not know it yet, the mask this ERP holds (as Sage 300 CRE itself would refuse).
+        self.mask = mask
 
     def export_commitment(self, job_number: str, commitment):
         if self.commitments is None:
@@ -110,7 +113,7 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
         _upsert(self._engine, standard_cost_codes, {"cost_code": code}, {"description": description})
 
     def create_job(self, number: str, name: str) -> ErpJob:
-        number = formats.validate_job_number(number)
+        number = formats.validate_job_number(number, formats.SAGE300)
         with self._engine.begin() as conn:
             existing = conn.scalar(sa.select(jobs.c.description).where(jobs.c.job == number))
             if existing is not None:
@@ -132,7 +135,8 @@ class ReferenceSage300Connector(Sage300OdbcConnector):
             return self._export(lines_by_job)
 
     def _export(self, lines_by_job: Mapping[str, Sequence[ExportLine]]) -> dict[str, list[LineResult]]:
-        validate = export_line_validator(formats.SAGE300)
+        mask = self.mask or formats.parse_mask(self.fetch_cost_code_mask())
+        validate = export_line_validator(formats.SAGE300, mask)
         with self._engine.begin() as conn:
             categories = set(conn.scalars(sa.select(standard_categories.c.category)))
             known_jobs = set(conn.scalars(sa.select(jobs.c.job).where(jobs.c.job.in_(list(lines_by_job)))))

@@ -171,7 +171,7 @@ class Sage100DatabaseConnector(ErpConnector):
     # -- writing -----------------------------------------------------------------------------
 
     def create_job(self, number: str, name: str) -> ErpJob:
-        number = formats.validate_job_number(number)
+        number = formats.validate_job_number(number, formats.SAGE100)
         job = job_number(number)
         if job is None:
             raise ErpError(f'Job "{formats.shown(number)}" is not a {SAGE} job number (Job# is a number).')

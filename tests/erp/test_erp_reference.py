@@ -98,7 +98,8 @@ def test_bad_code_fails_only_that_line(sage300_erp):
     ]
     results = sage300_erp.connector("beta").export_cost_code_lines("24-001", lines)
     assert outcomes(results) == ["created", "failed", "created"]
-    assert '"03_320" uses "_" as a delimiter' in results[1].message
+    # The reference ERP refuses what its own mask (99-999) refuses, naming the code and the mask.
+    assert results[1].message.startswith('Cost code "03_320" does not fit 99-999; it contains "_"')
     assert [code for code, _, _ in sage300_erp.list_job_codes("beta", "24-001")] == [
         "03-310",
         "03-330",
@@ -238,3 +239,8 @@ def test_one_export_serves_several_jobs_and_an_unknown_job_fails_alone(sage100_e
     assert [code for code, _, _ in sage100_erp.list_job_codes("acme", "1001")] == ["2010.000", "3000.000"]
     # The same code on another job is a budget line of that job.
     assert sage100_erp.list_job_codes("acme", "1002") == [("2010.000", "Site Work", [])]
+
+
+def test_reference_erp_refuses_a_sage300_category_description_over_30(sage300_erp):
+    with pytest.raises(ValueError, match="at most 30"):
+        sage300_erp.add_cost_type("beta", "OVH", "Overhead and general conditions costs")

@@ -178,8 +178,9 @@ def test_rule_8_invalid_codes_are_reported_and_valid_ones_stored(app, erp):
     run = sync(app, "harbor-point")
     reported = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
     assert set(reported) == {"17_10", "17 20", "1710"}
-    assert '"17_10" uses "_" as a delimiter' in reported["17_10"]
-    assert "has no sections" in reported["1710"]
+    # The pull read Harbor Point's mask (99-999) from the ERP: each refusal names the code and it.
+    assert reported["17_10"].startswith('Cost code "17_10" does not fit 99-999; it contains "_"')
+    assert reported["1710"].startswith('Cost code "1710" does not fit 99-999')
     stored = {c.code: c for c in db.session.scalars(select(StandardCostCode))}
     assert stored["17-010"].description == "Commissioning"
     assert stored["17-020"].active
@@ -419,3 +420,62 @@ def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_spl
     assert event.details["erp_job"] == "2401"
     assert sum(event.details["outcomes"].values()) == 4
     assert event.actor_name == "system"
+
+
+def test_rule_8_erp_code_not_fitting_the_company_mask_is_listed_invalid_and_a_stored_one_kept(app, erp):
+    company = company_by_slug("harbor-point")
+    erp.add_standard_cost_code("harbor-point", "03-1000", "Precast")
+    erp.add_standard_cost_code("harbor-point", "04-1000", "Stone")
+    db.session.add(StandardCostCode(company_id=company.id, code="04-1000", description="Stone"))
+    db.session.commit()
+    run = sync(app, "harbor-point")
+    reasons = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
+    assert reasons["03-1000"] == (
+        'Cost code "03-1000" does not fit 99-999; its section 2 has 4 characters where the mask has 3.'
+    )
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert "03-1000" not in stored
+    assert stored["04-1000"].invalid_reason.startswith('Cost code "04-1000" does not fit 99-999')
+    assert stored["04-100"].invalid_reason is None
+
+
+def test_rule_8_export_line_not_fitting_the_company_mask_fails_alone_naming_code_and_mask(app, erp):
+    company = company_by_slug("harbor-point")
+    db.session.add(StandardCostCode(company_id=company.id, code="03-1000", description="Precast"))
+    db.session.commit()
+    request = approved_request(project_by_number("HP-301"), [("03-1000", "LAB"), ("03-200", "MAT")])
+    sync(app, "harbor-point")
+    lines = {line.code: line for line in request.lines}
+    db.session.refresh(request)
+    assert lines["03-200"].export_state == "exported"
+    assert lines["03-1000"].export_state == "failed"
+    assert "does not fit 99-999" in lines["03-1000"].export_message
+    assert "03-1000" not in job_codes(erp, "23-0301", "harbor-point")
+
+
+def test_rule_8_the_pull_takes_the_cost_code_mask_from_the_erp_when_the_connector_reads_it(app, erp):
+    """Issue 15: the mask is read from the ERP when the connector can; Company Admin's entry
+    stands only until then. A code fitting the ERP's mask is added; the change is audited."""
+    company = company_by_slug("harbor-point")
+    company.cost_code_mask = None
+    db.session.commit()
+    erp.connector("harbor-point").set_mask([(2, "-"), (4, "")])
+    erp.add_standard_cost_code("harbor-point", "03-1000", "Precast")
+    run = sync(app, "harbor-point")
+    db.session.expire_all()
+    assert company_by_slug("harbor-point").cost_code_mask == "99-9999"
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert stored["03-1000"].invalid_reason is None
+    # The demo's 3-digit codes no longer fit the ERP's mask: listed, each naming the mask.
+    assert any(
+        entry["reason"].startswith(f'Cost code "{entry["code"]}" does not fit 99-9999')
+        for entry in run.invalid_codes
+    )
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "company.cost_code_mask")
+    ).one()
+    assert event.details == {"from": "none", "to": "99-9999", "read_from": "ERP"}
