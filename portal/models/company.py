@@ -34,7 +34,7 @@ class Company(db.Model):
     sync_schedule: Mapped[str] = mapped_column(String(10), default="1h")
     cost_code_format: Mapped[str] = mapped_column(String(120), default="")
     # Sage 300 CRE: the company's cost code mask as Company Admin shows it ("99-999"), set there
-    # until the connector reads it from the ERP; None: not known (formats.parse_mask).
+    # or read from the ERP by each sync when the connector can; None: not known (formats.parse_mask).
     cost_code_mask: Mapped[str | None] = mapped_column(String(20))
     # Sage 100 Contractor file connector: which of Sage's import file types it writes
     # (sage100_import.FILE_TYPES: tab, cma or qte).

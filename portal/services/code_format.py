@@ -1,5 +1,5 @@
 """Company Admin → ERP Standard Cost Codes → Cost code format: the Sage 300 CRE cost code mask
-(until a connector reads it from the ERP), the Sage 100 Contractor file connector's import file
+(when no connector reads it from the ERP), the Sage 100 Contractor file connector's import file
 type, and marking stored codes the ERP would refuse as invalid (kept, never deleted)."""
 from __future__ import annotations
 
