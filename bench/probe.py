@@ -82,50 +82,43 @@ def floor(scratch: str, project_id: int) -> dict:
 
 
 def _seed_reference_erp(app, company) -> object:
-    """The reference ERP as the bench company's ERP: its cost types, its list, every job."""
-    from portal.erp import reference
+    """The reference ERP as the bench company's ERP (a Sage 100 Contractor company): its
+    divisions, its list, every job, in Sage's own tables."""
+    from portal.erp import reference, sage100_database
     from portal.extensions import db
     from portal.models import Project, StandardCostCode
 
     erp = reference.ReferenceErp(app.config["ERP_DATABASE_URL"])
     erp.ensure_company(company.slug, company.erp_system)
-    with erp.begin() as connection:
+    codes = db.session.execute(
+        select(StandardCostCode.code, StandardCostCode.description, StandardCostCode.division).where(
+            StandardCostCode.company_id == company.id
+        )
+    ).all()
+    with erp.connector(company.slug)._engine.begin() as connection:
+        connection.execute(sage100_database.cstcde.delete())
+        connection.execute(sage100_database.cstdiv.delete())
         connection.execute(
-            reference.standard_cost_codes.delete().where(
-                reference.standard_cost_codes.c.company == company.slug
-            )
+            insert(sage100_database.cstdiv),
+            [{"recnum": int(d), "divnme": f"Division {d}"} for d in sorted({d for _, _, d in codes})],
         )
         connection.execute(
-            insert(reference.standard_cost_codes),
+            insert(sage100_database.cstcde),
             [
-                {
-                    "company": company.slug,
-                    "code": code,
-                    "description": description,
-                    "division": division,
-                    "active": True,
-                }
-                for code, description, division in db.session.execute(
-                    select(
-                        StandardCostCode.code, StandardCostCode.description, StandardCostCode.division
-                    ).where(StandardCostCode.company_id == company.id)
-                )
+                {"recnum": sage100_database.code_number(code), "cdenme": description, "divnum": int(division)}
+                for code, description, division in codes
             ],
         )
-        existing = set(
-            connection.scalars(
-                select(reference.jobs.c.number).where(reference.jobs.c.company == company.slug)
-            )
-        )
+        existing = set(connection.scalars(select(sage100_database.actrec.c.recnum)))
         rows = [
-            {"company": company.slug, "number": number, "name": name}
+            {"recnum": int(number), "jobnme": name[:50], "status": 4}
             for number, name in db.session.execute(
                 select(Project.erp_job_number, Project.name).where(Project.company_id == company.id)
             )
-            if number not in existing
+            if int(number) not in existing
         ]
         if rows:
-            connection.execute(insert(reference.jobs), rows)
+            connection.execute(insert(sage100_database.actrec), rows)
     return erp
 
 
@@ -134,7 +127,7 @@ KEEP_WAITING = 25
 
 
 def export(url: str, actor_id: int, scratch: str) -> dict:
-    from portal.erp import reference
+    from portal.erp import reference, sage100_database
     from portal.erp.connectors import connector_for
     from portal.extensions import db
     from portal.models import Company, CostCodeUpdateRequest, UpdateRequestLine, User, utcnow
@@ -194,28 +187,23 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
             sync.export_cost_code_requests()
         seconds = time.perf_counter() - started
         sync.finish()
-        with erp.begin() as connection:
-            in_erp = connection.scalar(
-                select(db.func.count())
-                .select_from(reference.job_cost_code_types)
-                .where(reference.job_cost_code_types.c.company == company.slug)
-            )
+        # A Sage 100 Contractor budget line per job and code (its cost types are the portal's).
+        with erp.connector(company.slug)._engine.connect() as connection:
+            in_erp = connection.scalar(select(db.func.count()).select_from(sage100_database.bdglin))
 
-    # The floor: the same lines, executemany'd into the same two ERP tables of a fresh ERP database.
+    # The floor: the same lines' budget lines, executemany'd into bdglin of a fresh ERP database.
     floor_erp = reference.ReferenceErp(f"sqlite:///{scratch}")
     floor_erp.ensure_company("floor", "sage100c")
+    floor_path = reference.company_url(f"sqlite:///{scratch}", "floor").removeprefix("sqlite:///")
     floor_erp.dispose()
-    connection = sqlite3.connect(scratch)
+    connection = sqlite3.connect(floor_path)
     started = time.perf_counter()
+    budget_lines = {(project, code): None for project, code, _, _, _ in lines}
     connection.executemany(
-        "INSERT OR IGNORE INTO erp_job_cost_codes (company, job, code, description, division) VALUES "
-        "('floor', ?, ?, ?, ?)",
-        [(str(project), code, text, division) for project, code, text, division, _ in lines],
-    )
-    connection.executemany(
-        "INSERT OR IGNORE INTO erp_job_cost_code_types (company, job, code, cost_type) "
-        "VALUES ('floor', ?, ?, ?)",
-        [(str(project), code, cost_type) for project, code, _, _, cost_type in lines],
+        "INSERT OR IGNORE INTO bdglin (recnum, phsnum, linnum, cstcde, hrsbdg, matbdg, labbdg, eqpbdg, "
+        "subbdg, othbdg, usrcs6, usrcs7, usrcs8, usrcs9, ttlbdg) "
+        "VALUES (?, 0, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
+        [(project, line, code) for line, (project, code) in enumerate(budget_lines, 1)],
     )
     connection.commit()
     floor_seconds = time.perf_counter() - started

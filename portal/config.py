@@ -44,10 +44,14 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.sqlite'}"
     )
     ERP_DATABASE_URL = os.environ.get("ERP_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'erp.sqlite'}")
-    # "reference" (default), "sage100_files", or per company: "ridgeline=sage100_files,other=reference"
+    # Until a Company Admin chooses on ERP settings: "reference" (default), "sage100_database",
+    # "sage100_files", "sage300_odbc", or per company: "ridgeline=sage100_files,other=reference".
     ERP_CONNECTOR = os.environ.get("ERP_CONNECTOR", "reference")
     SAGE100_INBOX_DIR = os.environ.get("SAGE100_INBOX_DIR", str(INSTANCE_DIR / "sage100" / "inbox"))
     SAGE100_OUTBOX_DIR = os.environ.get("SAGE100_OUTBOX_DIR", str(INSTANCE_DIR / "sage100" / "outbox"))
+    SAGE300_ODBC_DSN = os.environ.get("SAGE300_ODBC_DSN", "")
+    SAGE300_ODBC_USER = os.environ.get("SAGE300_ODBC_USER", "")
+    SAGE300_ODBC_PASSWORD = os.environ.get("SAGE300_ODBC_PASSWORD", "")
     REDIS_URL = os.environ.get("REDIS_URL")
     # The background queue's name: two portals sharing one Redis need two names.
     HUEY_NAME = os.environ.get("HUEY_NAME", "cost-code-portal")

@@ -102,8 +102,14 @@ def sage100_code(division: int, item: int) -> str:
     return f"{division * 1000 + (item + 1) * 10}.000"
 
 
+# Harbor Point's Sage 300 CRE cost code mask: a 2-character division section and a 3-character
+# item section, as in 03-100 Formwork.
+HARBOR_POINT_MASK = "99-999"
+
+
 def sage300_code(division: int, item: int) -> str:
-    return f"{division:02d}-{(item + 1) * 100:03d}"
+    # 100, 200, ... 900, then 950: every code fits the mask's 3-character second section.
+    return f"{division:02d}-{min((item + 1) * 100, 950):03d}"
 
 
 def _seed_company(session: Session, *, name: str, slug: str, domain: str, erp_system: str,
@@ -113,7 +119,8 @@ def _seed_company(session: Session, *, name: str, slug: str, domain: str, erp_sy
     company = Company(
         name=name, slug=slug, erp_system=erp_system, sync_schedule="1h",
         cost_code_format="Numeric, up to 6 digits and 3 decimals (2010.000)" if sage100
-        else "Sectioned, delimiters / - . (03-310)",
+        else f"Mask {HARBOR_POINT_MASK} (03-100)",
+        cost_code_mask=None if sage100 else HARBOR_POINT_MASK,
         requester_may_not_approve=True,
         standard_codes_changed_at=utcnow(),
     )

@@ -96,6 +96,8 @@ def test_reference_erp_lists_a_jobs_codes_by_number(app):
     try:
         erp.ensure_company("order-test", "sage100c")
         erp.add_cost_type("order-test", "1", "Material")
+        for division in ("10000", "2000", "0"):  # Sage 100 Contractor needs a code's division first
+            erp.add_division("order-test", division, f"Division {division}")
         erp.add_job("order-test", "77", "Order test job")
         results = erp.connector("order-test").export_cost_code_lines("77", [
             ExportLine(code, f"Code {code}", "1", None) for code in ("10010.000", "2010.000", "300.000")

@@ -9,6 +9,8 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length
 
+from portal.erp.formats import MASK_CHARACTER
+from portal.erp.sage100_import import FILE_TYPES
 from portal.models import Level
 from portal.services.audit_log import AuditFilter, AuditFilterChoices
 from portal.web.input import MAX_ROW_ID
@@ -56,6 +58,30 @@ class UserStatusForm(FlaskForm):
 
 class ArchiveForm(FlaskForm):
     archived = HiddenField(validators=[AnyOf(("yes", "no"))])
+
+
+class CostCodeMaskForm(FlaskForm):
+    mask = StringField(
+        "Cost code mask", validators=[Length(max=40)],
+        description=(
+            f"One {MASK_CHARACTER} per character of each section, with the punctuation between "
+            "sections, as in Sage 300 CRE's Job Cost settings: 99-999 for codes like 03-100. "
+            "Leave empty if not known."
+        ),
+    )
+    submit = SubmitField("Save mask")
+
+
+class Sage100FileTypeForm(FlaskForm):
+    file_type = SelectField(
+        "Import file type", choices=[SelectChoice(key, label) for key, label in FILE_TYPES.items()],
+        validators=[InputRequired()],
+        # Every choice is a file type, so nothing is left to require in the browser (a required
+        # select must start with an empty choice); the server still refuses a missing value.
+        render_kw={"required": False},
+        description="The file type the 6-5 Cost Codes import (File > Open) reads.",
+    )
+    submit = SubmitField("Save file type")
 
 
 class ProjectLevelsForm(FlaskForm):

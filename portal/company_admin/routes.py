@@ -20,15 +20,18 @@ from portal.company_admin import bp
 from portal.company_admin.forms import (
     AddUserForm,
     ArchiveForm,
+    CostCodeMaskForm,
     PrivilegeForm,
     ProjectLevelsForm,
+    Sage100FileTypeForm,
     ToolLevelsForm,
     UserStatusForm,
     audit_filter_from,
 )
+from portal.erp.sage100_import import FILE_TYPES
 from portal.extensions import db
 from portal.models import CompanyTool, Level, utcnow
-from portal.services import NotFound, ServiceError, company_code_list
+from portal.services import NotFound, ServiceError, code_format, company_code_list
 from portal.services import audit_log as audit_log_service
 from portal.services import directory as directory_service
 from portal.services.audit_sentences import action_sentence, describe_details
@@ -263,17 +266,64 @@ def standard_cost_codes():
     if division not in {key for key, _ in divisions}:
         division = ""
     page = paginate(company_code_list.standard_cost_codes_query(current_user.company_id, search, division))
+    company = current_user.company
     context = {
         "page": page, "search": search, "division": division, "divisions": divisions,
         "is_admin": current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
     }
     if is_htmx():  # search, division and paging replace only the table
         return render_template("company_admin/_standard_cost_code_table.html", **context)
-    # The page includes the Refresh all projects section.
+    # The page includes the Cost code format and Refresh all projects sections.
     return render_page(
-        "company_admin/standard_cost_codes.html", company=current_user.company,
-        refresh_all=refresh_all_overview(db.session, current_user.company), **context,
+        "company_admin/standard_cost_codes.html", company=company,
+        refresh_all=refresh_all_overview(db.session, company),
+        erp_system=company.erp_system, cost_code_mask=company.cost_code_mask,
+        invalid_count=company_code_list.invalid_code_count(db.session, company.id),
+        mask_form=CostCodeMaskForm(formdata=None, mask=company.cost_code_mask or ""),
+        file_type_form=Sage100FileTypeForm(formdata=None, file_type=company.sage100_file_type),
+        file_type_label=FILE_TYPES.get(company.sage100_file_type, company.sage100_file_type),
+        **context,
     )
+
+
+@bp.post("/standard-cost-codes/mask")
+@ADMIN
+def set_cost_code_mask():
+    back = url_for("company_admin.standard_cost_codes")
+    form = CostCodeMaskForm()
+    if not form.validate_on_submit():
+        flash(f"The cost code mask was not changed. {_form_errors(form)}", "error")
+        return redirect(back)
+
+    def change():
+        company, invalid = code_format.set_cost_code_mask(
+            db.session, actor=_actor(), mask_text=form.mask.data or ""
+        )
+        mask = company.cost_code_mask or "none (only Sage 300 CRE's general rules apply)"
+        listed = "Every stored code fits."
+        if invalid:
+            listed = f"{invalid} stored code{'s do' if invalid != 1 else ' does'} not fit: listed as invalid."
+        return f"Cost code mask: {mask}. {listed}", "success"
+
+    return _apply(change, back)
+
+
+@bp.post("/standard-cost-codes/file-type")
+@ADMIN
+def set_sage100_file_type():
+    back = url_for("company_admin.standard_cost_codes")
+    form = Sage100FileTypeForm()
+    if not form.validate_on_submit():
+        flash(f"The import file type was not changed. {_form_errors(form)}", "error")
+        return redirect(back)
+
+    def change():
+        company = code_format.set_sage100_file_type(
+            db.session, actor=_actor(), file_type=form.file_type.data
+        )
+        return f"The file connector now writes {FILE_TYPES[company.sage100_file_type]} files.", "success"
+
+    return _apply(change, back)
 
 
 @bp.post("/standard-cost-codes/<int:standard_cost_code_id>/archived")

@@ -29,10 +29,21 @@ class ErpCostType:
 
 
 @dataclass(frozen=True)
+class ErpDivision:
+    """A Sage 100 Contractor cost division (Division#, Description)."""
+
+    number: str
+    name: str
+
+
+@dataclass(frozen=True)
 class ErpCostCode:
     code: str
     description: str
     division: str
+    # Why the portal cannot use the code as the ERP holds it, when the connector can tell (a
+    # Sage 100 Contractor code in a division Sage lacks): the sync lists it as invalid.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,21 @@ class ErpConnector(Protocol):
     # message each: the sync lists them with the invalid codes. Only a file connector has any.
     last_file_errors: Sequence[str] = ()
 
+    def fetch_divisions(self) -> list[ErpDivision] | None:
+        """The ERP's list of divisions, or None when the connector cannot read one (then a
+        code's division is taken as the ERP gives it, unchecked)."""
+        return None
+
+    def fetch_cost_code_mask(self) -> str | None:
+        """The company's cost code mask as the ERP holds it (Sage 300 CRE, e.g. "99-999"), or
+        None when the connector cannot read it."""
+        return None
+
+    def export_note(self) -> str | None:
+        """What an approver must know before approving an update for this ERP (shown on Ready
+        to Update), or None when the export does what it says."""
+        return None
+
     def export_job_cost_codes(
         self, lines_by_job: Mapping[str, Sequence[ExportLine]]
     ) -> Mapping[str, list[LineResult] | ErpError]:
@@ -138,17 +164,20 @@ def export_jobs(
         return dict.fromkeys(lines_by_job, error)
 
 
-def export_line_validator(erp_system: str) -> Callable[[ExportLine], ExportLine]:
+def export_line_validator(
+    erp_system: str, mask: formats.CostCodeMask | None = None
+) -> Callable[[ExportLine], ExportLine]:
     """A check that gives a line as the ERP stores it, or raises the `formats` error naming what
-    is wrong. The ERP's rules are looked up once: a connector exporting thousands of lines takes
-    this once and asks it of each line."""
-    is_stored = formats.stored_form_test(erp_system)
+    is wrong (a Sage 300 CRE code must fit the company's `mask`, when known). The ERP's rules
+    are looked up once: a connector exporting thousands of lines takes this once and asks it of
+    each line."""
+    is_stored = formats.stored_form_test(erp_system, mask)
 
     def validate(line: ExportLine) -> ExportLine:
         code, description, cost_type, division = line
         if division is not None and division.strip() == division and is_stored(code, description, cost_type):
             return line
-        code = formats.validate_cost_code(erp_system, code)
+        code = formats.validate_cost_code(erp_system, code, mask)
         division = (division or "").strip()
         return ExportLine(
             code=code,

@@ -24,7 +24,10 @@ def _run(action):
     """Run an action on the reference ERP; bad input becomes a one-line error and exit 1."""
     erp = ReferenceErp(current_app.config["ERP_DATABASE_URL"])
     try:
-        return action(erp)
+        result = action(erp)
+        if erp.migration_note:
+            click.echo(erp.migration_note, err=True)
+        return result
     except (*FORMAT_ERRORS, ErpError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -57,6 +60,17 @@ def add_cost_code(code, description, division, key):
     """Add (or update) a standard cost code."""
     added = _run(lambda erp: erp.add_standard_cost_code(key, code, description, division))
     click.echo(f'Added cost code {added.code} "{added.description}" (division {added.division}).')
+
+
+@erp_cli.command("add-division")
+@company_option
+@click.argument("number")
+@click.argument("name")
+@with_appcontext
+def add_division(key, number, name):
+    """Add (or rename) a Sage 100 Contractor cost division."""
+    _run(lambda erp: erp.add_division(key, number, name))
+    click.echo(f'Division {number.strip()} "{name.strip()}".')
 
 
 @erp_cli.command("add-job")
@@ -95,6 +109,10 @@ def list_codes(key, job_number):
         codes = _run(lambda erp: erp.list_job_codes(key, job_number))
         rows = [(code, description, ", ".join(types)) for code, description, types in codes]
         headers = ("Code", "Description", "Cost types")
+        if codes and _run(lambda erp: erp.erp_system(key)) == formats.SAGE100:
+            # bdglin has an amount column per cost type, no cost type column (sage100_database).
+            click.echo("Sage 100 Contractor budget lines carry no cost type: the column shows the cost "
+                       "types with a budget amount; the portal records which cost types were approved.")
     if not rows:
         click.echo("No cost codes.")
         return

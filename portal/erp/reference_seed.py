@@ -32,7 +32,8 @@ def seed_reference_erp(session: Session, erp: ReferenceErp) -> dict[str, int]:
             select(StandardCostCode).where(StandardCostCode.company_id == company.id)
         ):
             erp.add_standard_cost_code(
-                company.slug, standard.code, standard.description, standard.division
+                company.slug, standard.code, standard.description, standard.division or None,
+                division_name=standard.division_name,
             )
             counts["cost_codes"] += 1
         connector = erp.connector(company.slug)

@@ -6,10 +6,11 @@ updates (View Requested Updates, a read-only window) and approves (Update) or se
 """
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import company_tool_required, deny
+from portal.erp.connectors import export_note
 from portal.erp_integrations import bp
 from portal.erp_integrations.forms import (
     NOTHING_TICKED,
@@ -85,6 +86,11 @@ def _jobs_context(filter_key: str, search: str) -> dict:
         # The header badge: the approver's work, counted above already.
         "layout": page_layout(waiting_updates=approver_work(counts)),
         **(failed_rows_context(user, page) if filter_key == "failed_to_export" else {}),
+        # Where approved codes go for this company's ERP, when not simply into it (Sage 300 CRE
+        # takes none from outside).
+        "export_note": (
+            export_note(user.company, current_app.config) if filter_key == "ready_to_update" else None
+        ),
     }
 
 

@@ -2,6 +2,7 @@
 from portal.models.audit import AuditEvent
 from portal.models.background import ACTIVE_JOB_STATES, JobStatus, RefreshJob, SyncRun
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
+from portal.models.erp_connection import ErpConnection
 from portal.models.erp_job import Commitment, CommitmentStatus, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
 from portal.models.mail import APPROVAL_MAIL_CHOICES, MAIL_KINDS, MAIL_STATES, OutgoingMail
@@ -41,6 +42,7 @@ __all__ = [
     "CostCodeUpdateRequest",
     "CostType",
     "CostTypeAssignment",
+    "ErpConnection",
     "ErpJob",
     "Level",
     "LoginSession",

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.erp.formats import SAGE300, CostCodeMask, parse_mask
 from portal.extensions import db
 from portal.models.levels import utcnow
 
@@ -32,6 +33,12 @@ class Company(db.Model):
     erp_system: Mapped[str] = mapped_column(String(20))
     sync_schedule: Mapped[str] = mapped_column(String(10), default="1h")
     cost_code_format: Mapped[str] = mapped_column(String(120), default="")
+    # Sage 300 CRE: the company's cost code mask as Company Admin shows it ("99-999"), set there
+    # or read from the ERP by each sync when the connector can; None: not known (formats.parse_mask).
+    cost_code_mask: Mapped[str | None] = mapped_column(String(20))
+    # Sage 100 Contractor file connector: which of Sage's import file types it writes
+    # (sage100_import.FILE_TYPES: tab, cma or qte).
+    sage100_file_type: Mapped[str] = mapped_column(String(3), default="tab", server_default="tab")
     requester_may_not_approve: Mapped[bool] = mapped_column(default=False)
     # The zone times are shown in (an IANA name); stored times stay UTC.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
@@ -48,6 +55,13 @@ class Company(db.Model):
     @property
     def erp_name(self) -> str:
         return ERP_SYSTEMS[self.erp_system]
+
+    @property
+    def mask(self) -> CostCodeMask | None:
+        """The cost code mask the company's codes must fit (Sage 300 CRE), if known."""
+        if self.erp_system != SAGE300:
+            return None
+        return parse_mask(self.cost_code_mask)
 
     @property
     def sync_schedule_label(self) -> str:
@@ -93,8 +107,11 @@ class StandardCostCode(db.Model):
     division_name: Mapped[str] = mapped_column(String(120), default="")
     active: Mapped[bool] = mapped_column(default=True)
     archived: Mapped[bool] = mapped_column(default=False)
+    # Why the ERP would refuse the code as stored (it no longer fits the company's format, e.g. a
+    # new mask): listed in ERP Standard Cost Codes, never added to projects; never deleted.
+    invalid_reason: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @property
     def addable(self) -> bool:
-        return self.active and not self.archived
+        return self.active and not self.archived and not self.invalid_reason

@@ -1,7 +1,7 @@
 """Company Admin → ERP Standard Cost Codes: the company list, and archiving codes in it."""
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from portal.db.search import text_search
@@ -18,6 +18,15 @@ def standard_cost_codes_query(company_id: int, search: str = "", division: str =
     if division:
         query = query.where(StandardCostCode.division == division)
     return query.order_by(*in_code_order(StandardCostCode.code))
+
+
+def invalid_code_count(session: Session, company_id: int) -> int:
+    """How many codes of the company list the ERP would refuse as stored (see code_format)."""
+    return session.scalar(
+        select(func.count()).select_from(StandardCostCode).where(
+            StandardCostCode.company_id == company_id, StandardCostCode.invalid_reason.is_not(None)
+        )
+    ) or 0
 
 
 def company_divisions(session: Session, company_id: int) -> list[tuple[str, str]]:

@@ -117,7 +117,7 @@ def accept_project_for_export(
     _undecided(project, ("ready_to_export", "rejected"), "accepted")
     number = project.erp_job_number or project.number
     try:
-        formats.validate_job_number(number)
+        formats.validate_job_number(number, project.company.erp_system)
     except formats.JobNumberError as error:
         raise ServiceError(str(error)) from None
     with transaction(session):

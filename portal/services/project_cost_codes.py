@@ -70,6 +70,8 @@ def _unaddable_reason(standard: StandardCostCode) -> str | None:
         return "is archived in the company list and cannot be added"
     if not standard.active:
         return "is inactive in the company list and cannot be added"
+    if standard.invalid_reason:
+        return f"cannot be added: {standard.invalid_reason}"
     return None
 
 

@@ -94,3 +94,18 @@ def test_read_only_company_admin_sees_the_user_without_controls(app, page, live_
     expect(page.locator("main button, main select")).to_have_count(0)
     assert_accessible(page, "user detail read only")
     screenshot(page, "company-admin-user-read-only")
+
+
+def test_sage300_admin_sets_the_cost_code_mask_and_sees_codes_that_do_not_fit(page, live_server):
+    log_in(page, live_server, "admin@harborpoint.test")
+    page.goto(f"{live_server}/company-admin/standard-cost-codes")
+    expect(page.get_by_label("Cost code mask")).to_have_value("99-999")
+    assert_accessible(page, "standard cost codes with the mask")
+    page.get_by_label("Cost code mask").fill("99-99")
+    page.get_by_role("button", name="Save mask").click()
+    expect(page.locator("#flash-area")).to_contain_text("Cost code mask: 99-99.")
+    expect(page.get_by_text("do not fit: listed as invalid")).to_be_visible()
+    table = page.locator("#standard-cost-code-table")
+    expect(table).to_contain_text("does not fit 99-99; its section 2 has 3 characters where the mask has 2.")
+    assert_accessible(page, "standard cost codes with invalid codes")
+    screenshot(page, "company-admin-cost-code-mask")

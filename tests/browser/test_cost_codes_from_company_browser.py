@@ -34,9 +34,9 @@ def test_project_admin_adds_company_codes_and_sends_them_to_erp(page, live_serve
 
     # An archived company code is shown, disabled, with the reason.
     page.get_by_label("Search company cost codes").fill("Lighting")
-    archived = page.get_by_label("Select 16-1000 Site Lighting")
+    archived = page.get_by_label("Select 16-950 Site Lighting")
     expect(archived).to_be_disabled()
-    expect(page.locator("tr", has_text="16-1000")).to_contain_text("archived in the company list")
+    expect(page.locator("tr", has_text="16-950")).to_contain_text("archived in the company list")
     expect(page.get_by_label("Select 16-200 Lighting")).to_be_enabled()
     assert_accessible(page, "cost codes from company, archived code")
     screenshot(page, "cost-codes-from-company-archived")
@@ -47,7 +47,7 @@ def test_project_admin_adds_company_codes_and_sends_them_to_erp(page, live_serve
 
     # Select All ticks every listed code; clicking it again clears them.
     page.get_by_label("Select All").check()
-    expect(page.get_by_label("Select 03-1000 Precast")).to_be_checked()
+    expect(page.get_by_label("Select 03-950 Precast")).to_be_checked()
     page.get_by_label("Select All").uncheck()
     expect(page.get_by_label("Select 03-100 Formwork")).not_to_be_checked()
 

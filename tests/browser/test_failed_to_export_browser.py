@@ -26,9 +26,9 @@ LINES = [("5010.000", "1"), ("5010.000", "2"), ("5020.000", "1"), ("5030.000", "
 
 @pytest.fixture
 def missing_job(app, erp):  # noqa: F811 (the fixture imported above)
-    """RB-2401's ERP job 2404X is not in the ERP: its six approved lines failed at the last sync."""
+    """RB-2401's ERP job 2494 is not in the ERP: its six approved lines failed at the last sync."""
     project = project_by_number("RB-2401")
-    project.erp_job_number = "2404X"
+    project.erp_job_number = "2494"
     db.session.commit()
     approved_request(project, LINES)
     company = company_by_slug("ridgeline")
@@ -47,16 +47,16 @@ def test_a_missing_job_is_said_once_and_create_erp_job_fixes_it(page, live_serve
     page.goto(f"{live_server}{FAILED}")
     row = _row(page)
     expect(row).to_contain_text(
-        'Job "2404X" does not exist in Sage 100 Contractor; create the job first. '
+        'Job "2494" does not exist in Sage 100 Contractor; create the job first. '
         "(6 lines: 5010.000/1, 5010.000/2, 5020.000/1, …)"
     )
     expect(row.get_by_text(re.compile("does not exist"))).to_have_count(1)
     expect(page.locator("#waiting-badge")).to_have_text("4 waiting for you: to approve or failed to export")
     assert_accessible(page, "Failed to Export")
     screenshot(page, "failed-to-export-1-missing-job")
-    row.get_by_role("button", name=re.compile("^Create ERP job 2404X")).click()
+    row.get_by_role("button", name=re.compile("^Create ERP job 2494")).click()
     expect(page.locator("#flash-area")).to_contain_text(
-        f"ERP job 2404X of {PROJECT} will be created, then its cost codes exported."
+        f"ERP job 2494 of {PROJECT} will be created, then its cost codes exported."
     )
     expect(_row(page)).to_have_count(0)
     expect(page.locator("#waiting-badge")).to_have_text("3 waiting for you: to approve or failed to export")
@@ -65,7 +65,7 @@ def test_a_missing_job_is_said_once_and_create_erp_job_fixes_it(page, live_serve
 
 
 def test_keyboard_retry_exports_again_once_the_job_exists(page, live_server, missing_job):
-    missing_job.add_job("ridgeline", "2404X", "Riverside Apartments")  # accounting sets it up
+    missing_job.add_job("ridgeline", "2494", "Riverside Apartments")  # accounting sets it up
     log_in(page, live_server, "approver@ridgeline.test")
     page.goto(f"{live_server}{FAILED}")
     retry = _row(page).get_by_role("button", name=re.compile("^Retry"))
@@ -81,7 +81,7 @@ def test_keyboard_retry_exports_again_once_the_job_exists(page, live_server, mis
 
 
 def test_link_to_erp_job_moves_the_project_to_its_renamed_job(page, live_server, missing_job):
-    db.session.add(ErpJob(company_id=company_by_slug("ridgeline").id, number="2401-R",
+    db.session.add(ErpJob(company_id=company_by_slug("ridgeline").id, number="2491",
                           name="Maple Street Medical Office"))
     db.session.commit()
     db.session.rollback()
@@ -92,13 +92,13 @@ def test_link_to_erp_job_moves_the_project_to_its_renamed_job(page, live_server,
     expect(dialog.get_by_label("ERP job")).to_be_focused()
     assert_accessible(page, "Link to ERP job from Failed to Export")
     screenshot(page, "failed-to-export-4-link-dialog")
-    dialog.get_by_label("ERP job").select_option(label="2401-R Maple Street Medical Office")
+    dialog.get_by_label("ERP job").select_option(label="2491 Maple Street Medical Office")
     dialog.get_by_role("button", name="Link").click()
-    expect(page.locator("#flash-area")).to_contain_text(f"Project {PROJECT} linked to ERP job 2401-R")
+    expect(page.locator("#flash-area")).to_contain_text(f"Project {PROJECT} linked to ERP job 2491")
     row = _row(page)
-    expect(row.get_by_role("cell", name="2401-R", exact=True)).to_be_visible()
+    expect(row.get_by_role("cell", name="2491", exact=True)).to_be_visible()
     # The old job's answers no longer apply: the row says where the lines go now, and offers Retry.
-    expect(row).to_contain_text("the project now uses ERP job 2401-R")
+    expect(row).to_contain_text("the project now uses ERP job 2491")
     expect(row.get_by_role("button", name=re.compile("^Create ERP job"))).to_have_count(0)
     screenshot(page, "failed-to-export-5-linked")
 

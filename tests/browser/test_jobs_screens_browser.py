@@ -137,7 +137,7 @@ def test_approver_ticks_several_rows_and_updates_once_with_the_keyboard_only(pag
     status = page.get_by_role("status")
     expect(status).to_contain_text("Approved 2 of 2 ticked requests.")
     expect(status.get_by_role("listitem")).to_have_count(2)
-    expect(page.locator("#waiting-badge")).to_have_text("1 cost code updates waiting")
+    expect(page.locator("#waiting-badge")).to_have_text("1 waiting for you: to approve or failed to export")
     expect(page.get_by_role("row", name=re.compile("Approved by Accounting Approver"))).to_have_count(2)
     assert_accessible(page, "Ready to Update after approving two at once")
     screenshot(page, "jobs14-approved-several")

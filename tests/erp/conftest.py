@@ -19,8 +19,10 @@ def erp(tmp_path):
 
 @pytest.fixture
 def sage100_erp(erp):
-    """A Sage 100 Contractor company "acme" with job 1001."""
+    """A Sage 100 Contractor company "acme" with divisions 2000 and 3000 and job 1001."""
     erp.ensure_company("acme", "sage100c")
+    erp.add_division("acme", "2000", "Site Work")
+    erp.add_division("acme", "3000", "Concrete")
     erp.add_job("acme", "1001", "Main Street Clinic")
     return erp
 

@@ -43,27 +43,38 @@ def test_unknown_company_exits_1_with_a_message_naming_the_known_ones(run):
     assert "(companies: acme)" in result.output
 
 
-def test_list_job_codes_shows_cost_types(run, tmp_path):
-    assert run("add-job", "--company", "acme", "1001", "Clinic").exit_code == 0
-    assert run("add-cost-type", "--company", "acme", "6", "Permits").exit_code == 0
-    from portal.erp.base import ExportLine
+def _export(tmp_path, key, job, lines):
     from portal.erp.reference import ReferenceErp
 
     erp = ReferenceErp(f"sqlite:///{tmp_path / 'erp.sqlite3'}")
-    erp.connector("acme").export_cost_code_lines(
-        "1001",
-        [ExportLine("2010", "Site Work", "1"), ExportLine("2010", "Site Work", "6")],
-    )
+    results = erp.connector(key).export_cost_code_lines(job, lines)
     erp.dispose()
+    return results
+
+
+def test_a_sage100_jobs_codes_are_its_budget_lines_which_carry_no_cost_type(run, tmp_path):
+    from portal.erp.base import ExportLine
+
+    assert run("add-job", "--company", "acme", "1001", "Clinic").exit_code == 0
+    assert run("add-division", "--company", "acme", "2000", "Site Work").exit_code == 0
+    _export(tmp_path, "acme", "1001", [ExportLine("2010", "Site Work", "1", "2000"),
+                                       ExportLine("2010", "Site Work", "6", "2000")])
     result = run("list-codes", "--company", "acme", "--job", "1001")
-    assert result.exit_code == 0
-    assert result.output.splitlines()[2].split() == [
-        "2010.000",
-        "Site",
-        "Work",
-        "1,",
-        "6",
-    ]
+    assert result.exit_code == 0, result.output
+    assert "budget lines carry no cost type" in result.output
+    assert "2010.000  Site Work" in result.output
+
+
+def test_list_job_codes_of_a_sage300_job_shows_its_categories(run, tmp_path):
+    from portal.erp.base import ExportLine
+
+    assert run("add-company", "beta", "--erp", "sage300cre").exit_code == 0
+    assert run("add-job", "--company", "beta", "24-001", "Bridge").exit_code == 0
+    _export(tmp_path, "beta", "24-001", [ExportLine("01-100", "Site Work", "LAB"),
+                                         ExportLine("01-100", "Site Work", "MAT")])
+    result = run("list-codes", "--company", "beta", "--job", "24-001")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[2].split() == ["01-100", "Site", "Work", "LAB,", "MAT"]
 
 
 def test_list_codes_of_unknown_job_exits_1(run):

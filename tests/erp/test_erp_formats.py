@@ -247,3 +247,117 @@ def test_an_export_line_taken_as_stored_is_what_the_checks_would_return(erp, cod
 )
 def test_export_lines_in_the_erps_own_form_are_recognised(erp, code, description, cost_type, stored):
     assert formats.is_stored_form(erp, code, description, cost_type) is stored
+
+
+# --- Sage 300 CRE cost code masks (DESIGN: "A code that does not fit the mask is refused with a
+# message naming the code and the mask") ---
+
+MASK = formats.parse_mask("99-999")
+
+
+def test_sage300_mask_is_shown_as_nines_and_punctuation():
+    mask = formats.parse_mask(" 9-999.99 ")
+    assert (mask.lengths, mask.punctuation) == ((1, 3, 2), ("-", "."))
+    assert str(mask) == "9-999.99"
+    assert formats.parse_mask("") is None and formats.parse_mask(None) is None
+
+
+@pytest.mark.parametrize("code", ["01-100", "03-950", "AB-C12"])
+def test_sage300_code_fitting_the_mask_is_accepted(code):
+    assert validate_cost_code(SAGE300, code, MASK) == code
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("01-1000", "its section 2 has 4 characters where the mask has 3"),
+        ("1-100", "its section 1 has 1 character where the mask has 2"),
+        ("01.100", 'it separates sections 1 and 2 with ".", the mask with "-"'),
+        ("01-100-10", "it has 3 sections, the mask 2 sections"),
+        ("01_100", 'it contains "_"'),
+        ("01100", "it has 1 section, the mask 2 sections"),
+    ],
+)
+def test_sage300_code_not_fitting_the_mask_is_refused_naming_code_and_mask(code, reason):
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE300, code, MASK)
+    assert str(caught.value).startswith(f'Cost code "{code}" does not fit 99-999; ')
+    assert reason in str(caught.value)
+
+
+def test_sage300_mask_message_reads_as_a_sentence():
+    with pytest.raises(CostCodeFormatError) as caught:
+        validate_cost_code(SAGE300, "01-1000", MASK)
+    assert str(caught.value) == (
+        'Cost code "01-1000" does not fit 99-999; its section 2 has 4 characters where the mask has 3.'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("9-9-9-9-9", "at most 4"),
+        ("999999-999999", "at most 12"),
+        ("99_999", 'use one of "/", "-" or "."'),
+        ("99--999", 'use one of "/", "-" or "."'),
+        ("-999", "one 9 per character"),
+        ("99-", "one 9 per character"),
+        ("XX-999", "one 9 per character"),
+    ],
+)
+def test_sage300_mask_sage_could_not_have_is_refused_naming_it(text, rule):
+    with pytest.raises(formats.MaskError) as caught:
+        formats.parse_mask(text)
+    assert f'"{text}"' in str(caught.value)
+    assert rule in str(caught.value)
+
+
+def test_sage300_code_is_at_most_12_characters_and_4_sections_without_a_mask():
+    assert validate_cost_code(SAGE300, "1234-567-890") == "1234-567-890"
+    with pytest.raises(CostCodeFormatError, match="13 characters long; Sage 300 CRE allows at most 12"):
+        validate_cost_code(SAGE300, "1234-5678-901")
+    with pytest.raises(CostCodeFormatError, match="has 5 sections; Sage 300 CRE allows at most 4"):
+        validate_cost_code(SAGE300, "1-2-3-4-5")
+
+
+def test_sage300_description_is_at_most_30_and_sage100_at_most_50():
+    assert DESCRIPTION_LIMITS == {SAGE100: 50, SAGE300: 30}
+    with pytest.raises(DescriptionError, match="Sage 300 CRE allows at most 30"):
+        validate_description(SAGE300, "x" * 31)
+    assert validate_description(SAGE100, "x" * 50) == "x" * 50
+
+
+def test_sage300_job_number_is_at_most_10_characters():
+    assert formats.validate_job_number("23-0301", SAGE300) == "23-0301"
+    with pytest.raises(formats.JobNumberError, match="at most 10"):
+        formats.validate_job_number("2023-000301", SAGE300)
+    assert formats.validate_job_number("2023-000301", SAGE100) == "2023-000301"
+
+
+@pytest.mark.parametrize("code", ["01-100", "01-1000", "1-100", "01.100"])
+def test_an_export_line_in_mask_form_is_recognised_only_when_it_fits(code):
+    fits = code == "01-100"
+    assert formats.is_stored_form(SAGE300, code, "Forms", "LAB", MASK) is fits
+
+
+@given(text=st.text(alphabet=st.sampled_from("0123456789./-A_ \t"), max_size=14))
+def test_any_code_fits_the_mask_or_is_refused_naming_the_mask(text):
+    try:
+        result = validate_cost_code(SAGE300, text, MASK)
+    except CostCodeFormatError as error:
+        assert "99-999" in str(error) or "empty" in str(error) or "printable" in str(error)
+    else:
+        assert MASK.pattern.fullmatch(result)
+
+
+def test_codes_fitting_a_mask_sort_section_by_section():
+    codes = ["10-100", "02-950", "02-100", "01-200"]
+    assert sorted(codes, key=formats.code_order_key) == ["01-200", "02-100", "02-950", "10-100"]
+
+
+def test_sage300_category_description_is_at_most_30_characters():
+    assert formats.validate_cost_type_name(SAGE300, " Labor ") == "Labor"
+    with pytest.raises(CostTypeError, match="at most 30"):
+        formats.validate_cost_type_name(SAGE300, "x" * 31)
+    with pytest.raises(CostTypeError):
+        formats.validate_cost_type_name(SAGE300, "")

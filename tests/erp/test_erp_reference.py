@@ -14,8 +14,13 @@ def test_tables_are_created_on_first_use(tmp_path):
     url = f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
     erp = ReferenceErp(url)
     erp.ensure_company("acme", "sage100c")
+    erp.ensure_company("beta", "sage300cre")
     erp.dispose()
-    assert "erp_job_cost_codes" in sa.inspect(sa.create_engine(url)).get_table_names()
+    assert "erp_companies" in sa.inspect(sa.create_engine(url)).get_table_names()
+    sage100 = sa.inspect(sa.create_engine(f"sqlite:///{tmp_path / 'fresh-acme.sqlite3'}")).get_table_names()
+    assert {"cstcde", "cstdiv", "csttyp", "actrec", "bdglin"} <= set(sage100)
+    sage300 = sa.inspect(sa.create_engine(f"sqlite:///{tmp_path / 'fresh-beta.sqlite3'}")).get_table_names()
+    assert {"jcm_master__standard_cost_code", "jcm_master__cost_code", "ts_ctl_record_3"} <= set(sage300)
 
 
 def test_new_code_is_created_with_the_portal_description(sage100_erp):
@@ -23,7 +28,9 @@ def test_new_code_is_created_with_the_portal_description(sage100_erp):
     results = connector.export_cost_code_lines("1001", [ExportLine("2010", "Site Work", "1")])
     assert outcomes(results) == ["created"]
     assert results[0].code == "2010.000"
-    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", ["1"])]
+    # A zero-amount budget line: Sage 100 Contractor records no cost type on it.
+    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", [])]
+    assert "the portal records the approved cost type" in results[0].message
 
 
 def test_rule_4_export_never_overwrites_description(sage100_erp):
@@ -32,24 +39,33 @@ def test_rule_4_export_never_overwrites_description(sage100_erp):
     results = connector.export_cost_code_lines("1001", [ExportLine("2010.000", "Sitework", "1")])
     assert outcomes(results) == ["description_kept"]
     assert 'Kept the ERP description "Site Work" (portal had "Sitework")' in results[0].message
-    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", ["1"])]
+    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", [])]
 
 
-def test_export_adds_cost_type_to_existing_code(sage100_erp):
+def test_a_second_cost_type_of_a_sage100_code_uses_the_jobs_one_budget_line(sage100_erp):
     connector = sage100_erp.connector("acme")
     connector.export_cost_code_lines("1001", [ExportLine("2010", "Site Work", "1")])
     results = connector.export_cost_code_lines("1001", [ExportLine("2010", "Site Work", "2")])
+    assert outcomes(results) == ["unchanged"]
+    assert "keeps no cost type on a budget line" in results[0].message
+    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", [])]
+
+
+def test_export_adds_cost_type_to_existing_code_of_a_sage300_job(sage300_erp):
+    connector = sage300_erp.connector("beta")
+    connector.export_cost_code_lines("24-001", [ExportLine("01-100", "Site Work", "LAB")])
+    results = connector.export_cost_code_lines("24-001", [ExportLine("01-100", "Site Work", "MAT")])
     assert outcomes(results) == ["merged_cost_type"]
-    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", ["1", "2"])]
+    assert sage300_erp.list_job_codes("beta", "24-001") == [("01-100", "Site Work", ["LAB", "MAT"])]
 
 
-def test_kept_description_still_adds_the_new_cost_type(sage100_erp):
-    connector = sage100_erp.connector("acme")
-    connector.export_cost_code_lines("1001", [ExportLine("2010", "Site Work", "1")])
-    results = connector.export_cost_code_lines("1001", [ExportLine("2010", "Sitework", "3")])
+def test_kept_description_still_adds_the_new_cost_type(sage300_erp):
+    connector = sage300_erp.connector("beta")
+    connector.export_cost_code_lines("24-001", [ExportLine("01-100", "Site Work", "LAB")])
+    results = connector.export_cost_code_lines("24-001", [ExportLine("01-100", "Sitework", "EQP")])
     assert outcomes(results) == ["description_kept"]
-    assert "added cost type 3" in results[0].message
-    assert sage100_erp.list_job_codes("acme", "1001") == [("2010.000", "Site Work", ["1", "3"])]
+    assert "added cost type EQP" in results[0].message
+    assert sage300_erp.list_job_codes("beta", "24-001") == [("01-100", "Site Work", ["EQP", "LAB"])]
 
 
 def test_repeated_export_creates_nothing_twice(sage100_erp):
@@ -58,7 +74,7 @@ def test_repeated_export_creates_nothing_twice(sage100_erp):
     assert outcomes(connector.export_cost_code_lines("1001", lines)) == [
         "created",
         "merged_cost_type",
-    ]
+    ]  # one budget line: the second cost type shares it
     before = sage100_erp.list_job_codes("acme", "1001")
     assert outcomes(connector.export_cost_code_lines("1001", lines)) == [
         "unchanged",
@@ -83,19 +99,29 @@ def test_bad_code_fails_only_that_line(sage300_erp):
     ]
     results = sage300_erp.connector("beta").export_cost_code_lines("24-001", lines)
     assert outcomes(results) == ["created", "failed", "created"]
-    assert '"03_320" uses "_" as a delimiter' in results[1].message
+    # The reference ERP refuses what its own mask (99-999) refuses, naming the code and the mask.
+    assert results[1].message.startswith('Cost code "03_320" does not fit 99-999; it contains "_"')
     assert [code for code, _, _ in sage300_erp.list_job_codes("beta", "24-001")] == [
         "03-310",
         "03-330",
     ]
 
 
-def test_rule_8_unknown_cost_type_fails_that_line(sage100_erp):
-    results = sage100_erp.connector("acme").export_cost_code_lines(
-        "1001", [ExportLine("2010", "Site Work", "8"), ExportLine("2020", "Demo", "2")]
+def test_rule_8_unknown_cost_type_fails_that_line(sage300_erp):
+    # Every Sage 100 Contractor company has all nine cost types; a Sage 300 CRE category may be missing.
+    results = sage300_erp.connector("beta").export_cost_code_lines(
+        "24-001", [ExportLine("01-100", "Site Work", "ZZ"), ExportLine("01-200", "Demo", "LAB")]
     )
     assert outcomes(results) == ["failed", "created"]
-    assert 'Cost type "8" does not exist' in results[0].message
+    assert 'Cost type "ZZ" does not exist' in results[0].message
+
+
+def test_a_new_sage100_code_needs_its_division_in_sage(sage100_erp):
+    results = sage100_erp.connector("acme").export_cost_code_lines(
+        "1001", [ExportLine("7010", "Thermal", "1", "7000"), ExportLine("2010", "Site Work", "1", "2000")]
+    )
+    assert outcomes(results) == ["failed", "created"]
+    assert 'division "7000", which Sage 100 Contractor does not have' in results[0].message
 
 
 def test_rule_8_oversize_description_fails_that_line(sage100_erp):
@@ -129,19 +155,15 @@ def test_standard_codes_are_validated_and_fetched(sage300_erp):
     with pytest.raises(CostCodeFormatError):
         sage300_erp.add_standard_cost_code("beta", "03 310", "Concrete Forms")
     codes = sage300_erp.connector("beta").fetch_standard_cost_codes()
-    assert [(c.code, c.description, c.division) for c in codes] == [
-        ("03-310", "Concrete Forms", "03")
-    ]
+    # Sage 300 CRE keeps no division column: the sync takes a code's first section.
+    assert [(c.code, c.description, c.division) for c in codes] == [("03-310", "Concrete Forms", "")]
 
 
 def test_new_companies_start_with_their_erp_cost_types(sage100_erp, sage300_erp):
-    assert [t.code for t in sage100_erp.connector("acme").fetch_cost_types()] == [
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-    ]
+    sage100_types = sage100_erp.connector("acme").fetch_cost_types()
+    assert [t.code for t in sage100_types] == list("123456789")
+    assert [t.name for t in sage100_types][:5] == ["Material", "Labor", "Equipment", "Subcontract", "Other"]
+    assert sage100_types[5].name == "User Def Type 6"
     assert "LAB" in [t.code for t in sage300_erp.connector("beta").fetch_cost_types()]
     sage300_erp.add_cost_type("beta", "ovh", "Overhead")
     assert "OVH" in [t.code for t in sage300_erp.connector("beta").fetch_cost_types()]
@@ -215,9 +237,11 @@ def test_one_export_serves_several_jobs_and_an_unknown_job_fails_alone(sage100_e
         "1002": ["created"],
     }
     assert 'Job "9999" does not exist' in results["9999"][0].message
-    assert sage100_erp.list_job_codes("acme", "1001") == [
-        ("2010.000", "Site Work", ["1"]),
-        ("3000.000", "Concrete", ["4"]),
-    ]
-    # The same code on another job is that job's own, with its own cost types.
-    assert sage100_erp.list_job_codes("acme", "1002") == [("2010.000", "Site Work", ["2"])]
+    assert [code for code, _, _ in sage100_erp.list_job_codes("acme", "1001")] == ["2010.000", "3000.000"]
+    # The same code on another job is a budget line of that job.
+    assert sage100_erp.list_job_codes("acme", "1002") == [("2010.000", "Site Work", [])]
+
+
+def test_reference_erp_refuses_a_sage300_category_description_over_30(sage300_erp):
+    with pytest.raises(ValueError, match="at most 30"):
+        sage300_erp.add_cost_type("beta", "OVH", "Overhead and general conditions costs")

@@ -127,10 +127,10 @@ def test_project_only_codes_are_untouched(app):
 def test_sage300_code_breaking_the_delimiter_rule_is_skipped_and_named(app):
     project = first_project("harbor-point")
     add_company_code("harbor-point", "05_900", "Underscore code")
-    add_company_code("harbor-point", "05-950.1", "Good code")
+    add_company_code("harbor-point", "05-960", "Good code")
     job = run_refresh(project, "pm@harborpoint.test")
     codes = project_codes(project)
-    assert "05_900" not in codes and "05-950.1" in codes
+    assert "05_900" not in codes and "05-960" in codes
     assert [item["code"] for item in job.skipped] == ["05_900"]
     assert "05_900" in job.skipped[0]["reason"]
     assert "05_900" in result_summary(job)
@@ -434,3 +434,22 @@ def test_refresh_task_runs_the_job_with_the_configured_step_delay(app, monkeypat
     tasks.refresh_project_cost_codes_task.call_local(job.id)
     db.session.refresh(job)
     assert job.status == "succeeded" and seen["delay"] == 0.0125
+
+
+def test_sage300_code_not_fitting_the_company_mask_is_skipped_and_named(app):
+    project = first_project("harbor-point")
+    add_company_code("harbor-point", "05-1000", "Long section")
+    job = run_refresh(project, "pm@harborpoint.test")
+    assert "05-1000" not in project_codes(project)
+    assert [item["code"] for item in job.skipped] == ["05-1000"]
+    assert "does not fit 99-999" in job.skipped[0]["reason"]
+    assert job.status == "succeeded"
+
+
+def test_company_code_listed_invalid_is_skipped_with_its_reason(app):
+    project = first_project()
+    reason = 'Cost code "7990.000" is in division 7000, which Sage lacks.'
+    add_company_code("ridgeline", "7990.000", "Roof hatch", division="7000", invalid_reason=reason)
+    job = run_refresh(project)
+    assert "7990.000" not in project_codes(project)
+    assert job.skipped == [{"code": "7990.000", "reason": reason}]

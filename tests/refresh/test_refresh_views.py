@@ -172,7 +172,7 @@ def test_refresh_all_needs_admin_on_company_admin(client, auth):
 
 def test_refresh_all_of_another_company_is_not_found(client, auth, monkeypatch):
     monkeypatch.setattr("portal.company_admin.refresh_all.enqueue_refresh", lambda job_id: None)
-    add_company_code("harbor-point", "05-950", "Bulkheads")
+    add_company_code("harbor-point", "05-960", "Bulkheads")
     auth.login_as("admin", company="harborpoint.test")
     client.htmx_post("/company-admin/refresh-all-projects")
     batch_id = db.session.scalar(select(RefreshJob.batch_id))

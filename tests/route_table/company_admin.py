@@ -17,6 +17,13 @@ ROUTES = {
     "company_admin.reset_password": Route("POST", every(403, admin=200)),
     "company_admin.standard_cost_codes": Route("GET", every(403, admin=200)),
     "company_admin.set_standard_cost_code_archived": Route("POST", every(403, admin=302)),
+    "company_admin.erp_settings": Route("GET", every(403, admin=200)),
+    # An empty save names the missing connector and goes back; Test connection reports and goes back.
+    "company_admin.save_erp_settings": Route("POST", every(403, admin=302)),
+    "company_admin.test_erp_connection": Route("POST", every(403, admin=302)),
+    # Ridgeline keeps Sage 100 Contractor: no mask to set, and an empty file type is refused.
+    "company_admin.set_cost_code_mask": Route("POST", every(403, admin=302)),
+    "company_admin.set_sage100_file_type": Route("POST", every(403, admin=302)),
     "company_admin.audit_log": Route("GET", every(403, admin=200)),
     "company_admin.audit_log_csv": Route("GET", every(403, admin=200)),
     # Portal status: Admin on Company Admin only (issue 19).

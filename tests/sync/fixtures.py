@@ -29,15 +29,23 @@ def erp(app, seeded_erp_file):
     """The test's reference ERP, holding what the demo companies already have in their ERP."""
     url = app.config["ERP_DATABASE_URL"]
     if seeded_erp_file["ready"]:
-        shutil.copyfile(seeded_erp_file["path"], _sqlite_path(url))
+        directory = _sqlite_path(url)
+        for copy in seeded_erp_file["copies"]:
+            shutil.copyfile(copy, directory.with_name(copy.name.replace("seeded-erp", directory.stem)))
         reference = reference_erp(url)
     else:
         reference = reference_erp(url)
         seed_reference_erp(db.session, reference)
         dispose_reference_erps()
-        with sqlite3.connect(_sqlite_path(url)) as connection:
-            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        shutil.copyfile(_sqlite_path(url), seeded_erp_file["path"])
+        # The directory and each company's own database beside it (reference.company_url).
+        directory = _sqlite_path(url)
+        seeded_erp_file["copies"] = []
+        for path in [directory, *sorted(directory.parent.glob(f"{directory.stem}-*{directory.suffix}"))]:
+            with sqlite3.connect(path) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            copy = seeded_erp_file["path"].with_name(path.name.replace(directory.stem, "seeded-erp"))
+            shutil.copyfile(path, copy)
+            seeded_erp_file["copies"].append(copy)
         seeded_erp_file["ready"] = True
         reference = reference_erp(url)
     yield reference

@@ -25,7 +25,7 @@ def _sync(app):
     return run_company_sync(db.session, company.id, connector=connector_for(company, app.config))
 
 
-def _missing_job(app, number="RB-2401", job="2404X"):
+def _missing_job(app, number="RB-2401", job="2494"):
     """RB-2401's ERP job is gone from the ERP (renamed there to another number): its approved
     six lines fail at the next sync, all for the same reason."""
     project = project_by_number(number)
@@ -48,7 +48,7 @@ def test_identical_causes_are_grouped_with_their_line_count(app, erp, client, au
     project, _request = _missing_job(app)
     auth.login_as("approver")
     row = _row(client.get(FAILED).get_data(as_text=True), project)
-    sentence = 'Job "2404X" does not exist in Sage 100 Contractor; create the job first.'
+    sentence = 'Job "2494" does not exist in Sage 100 Contractor; create the job first.'
     assert row.count(sentence) == 1
     assert f"{sentence} (6 lines: 5010.000/1, 5010.000/2, 5020.000/1, …)" in row
 
@@ -57,7 +57,7 @@ def test_a_missing_job_offers_retry_link_and_create(app, erp, client, auth):
     project, _request = _missing_job(app)
     auth.login_as("approver")
     row = _row(client.get(FAILED).get_data(as_text=True), project)
-    assert ">Retry<" in row and ">Link to ERP job<" in row and ">Create ERP job 2404X<" in row
+    assert ">Retry<" in row and ">Link to ERP job<" in row and ">Create ERP job 2494<" in row
 
 
 def test_a_failure_that_is_not_a_missing_job_offers_retry_only(app, erp, client, auth):
@@ -73,8 +73,8 @@ def test_a_failure_that_is_not_a_missing_job_offers_retry_only(app, erp, client,
 
 
 def test_retry_starts_a_sync_that_exports_again_and_is_audited(app, erp, client, auth):
-    project, request = _missing_job(app, job="2404X")
-    erp.add_job("ridgeline", "2404X", "Riverside Apartments")  # accounting sets the job up
+    project, request = _missing_job(app, job="2494")
+    erp.add_job("ridgeline", "2494", "Riverside Apartments")  # accounting sets the job up
     auth.login_as("approver")
     response = client.post_form(
         f"/erp-integrations/projects/{project.id}/retry-export", {"project_number": project.number},
@@ -123,30 +123,30 @@ def test_create_erp_job_creates_the_missing_job_then_exports(app, erp, client, a
     )
     assert response.status_code == 303
     db.session.expire_all()
-    assert (project.erp_link_state, project.erp_job_number) == ("linked", "2404X")
+    assert (project.erp_link_state, project.erp_job_number) == ("linked", "2494")
     assert request.status == "exported"
-    assert {code for code, _d, _t in erp.list_job_codes("ridgeline", "2404X")} >= {"5010.000", "5050.000"}
+    assert {code for code, _d, _t in erp.list_job_codes("ridgeline", "2494")} >= {"5010.000", "5050.000"}
     assert [event.object_label for event in audit_events("project.create_erp_job")] == [project.label]
 
 
 def test_link_to_erp_job_moves_a_failed_project_to_the_renamed_job(app, erp, client, auth):
     project, request = _missing_job(app)
-    erp.add_job("ridgeline", "2401-R", "Maple Street Medical Office (renamed)")
+    erp.add_job("ridgeline", "2491", "Maple Street Medical Office (renamed)")
     _sync(app)  # finds the renamed job: it waits under Ready to Import
-    renamed = db.session.scalar(select(ErpJob).where(ErpJob.number == "2401-R"))
+    renamed = db.session.scalar(select(ErpJob).where(ErpJob.number == "2491"))
     auth.login_as("approver")
     dialog = client.htmx_get(f"/erp-integrations/projects/{project.id}/link-erp-job").get_data(as_text=True)
-    assert "2401-R Maple Street Medical Office (renamed)" in dialog
+    assert "2491 Maple Street Medical Office (renamed)" in dialog
     response = client.post_form(
         f"/erp-integrations/projects/{project.id}/link-erp-job", {"erp_job_id": str(renamed.id)}
     )
     assert response.status_code == 303
     db.session.expire_all()
-    assert (project.erp_link_state, project.erp_job_number) == ("linked", "2401-R")
+    assert (project.erp_link_state, project.erp_job_number) == ("linked", "2491")
     event = audit_events("project.link_erp_job")[-1]
-    assert event.details["previous_erp_job"] == "2404X"
+    assert event.details["previous_erp_job"] == "2494"
     row = _row(client.get(FAILED).get_data(as_text=True), project)
-    assert "the project now uses ERP job 2401-R" in row and "does not exist" not in row
+    assert "the project now uses ERP job 2491" in row and "does not exist" not in row
     assert "Create ERP job" not in row
     _sync(app)
     db.session.expire_all()

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from portal.erp.connectors import connector_for
-from portal.erp.sage100_files import IMPORT_COLUMNS
 from portal.extensions import db
 from portal.models import StandardCostCode, utcnow
 from portal.services.sync import run_company_sync
@@ -56,9 +55,9 @@ def test_sync_writes_approved_lines_as_a_6_5_import_file(app, sage_files):
     files = sorted(outbox.glob("*.tab"))
     assert [f.name for f in files] == [f"costcodes-{utcnow():%Y%m%d}-0001.tab"]
     rows = [line.split("\t") for line in files[0].read_bytes().decode("cp1252").split("\r\n") if line]
-    assert rows[0] == IMPORT_COLUMNS
-    # Sage already has 3010.000: the import would overwrite its description, so it is not written.
-    assert rows[1:] == [["4010.000", "Brick Veneer", "", "4000", "", "", "", ""]]
+    # No header row; Sage already has 3010.000: the import would overwrite its description, so it
+    # is not written.
+    assert rows == [["4010.000", "Brick Veneer", "", "4000", "", "", "", ""]]
     db.session.refresh(request)
     assert request.status == "exported"
     outcomes = {line.code: line.export_outcome for line in request.lines}
@@ -104,3 +103,30 @@ def test_rows_without_the_right_columns_are_listed_and_the_rest_stored(app, sage
     assert any("17020" in reason and "column" in reason for reason in reasons)
     assert any("starts with 0" in reason for reason in reasons)
     assert ("17010.000", "Commissioning", True) in stored_list(company_by_slug("ridgeline").id)
+
+
+def test_sync_writes_the_import_file_type_the_company_chose(app, sage_files):
+    _inbox, outbox = sage_files
+    company_by_slug("ridgeline").sage100_file_type = "qte"
+    db.session.commit()
+    approved_request(project_by_number("RB-2401"), [("4010.000", "1")])
+    assert _sync(app).status == "succeeded"
+    files = [f.name for f in outbox.iterdir() if not f.name.startswith("export-ledger")]
+    assert sorted(files) == [
+        f"budget-lines-{utcnow():%Y%m%d}-0001.txt", f"costcodes-{utcnow():%Y%m%d}-0001.qte",
+    ]
+
+
+def test_rule_8_code_in_a_division_sage_lacks_is_listed_invalid_and_a_stored_one_kept(app, sage_files):
+    inbox, _outbox = sage_files
+    (inbox / "divisions.txt").write_text(
+        "".join(f"{n}000\tDivision {n}\r\n" for n in range(1, 16)), encoding="cp1252"
+    )  # no 16000 Electrical
+    run = _sync(app)
+    reasons = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
+    assert "division 16000, which is not in Sage 100 Contractor's division list" in reasons["16010.000"]
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company_by_slug("ridgeline").id)
+    )}
+    assert stored["16010.000"].active and "division 16000" in stored["16010.000"].invalid_reason
+    assert stored["15010.000"].invalid_reason is None

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from portal.erp import reference
+from portal.erp import reference, reference_sage300, sage100_database
 from portal.erp.connectors import connector_for
 from portal.extensions import db
 from portal.models import (
@@ -70,13 +70,16 @@ def test_rule_4_export_keeps_the_erp_description(app, erp):
 
 def test_cost_types_are_merged(app, erp):
     project = project_by_number("RB-2401")
-    assert job_codes(erp, "2401")["1020.000"][1] == ["1"]
+    assert "1020.000" in job_codes(erp, "2401")
     request = approved_request(project, [("1020.000", "2"), ("1020.000", "4")])
     sync(app)
-    assert job_codes(erp, "2401")["1020.000"][1] == ["1", "2", "4"]
+    # Sage 100 Contractor: the job's one budget line for the code serves every cost type; the
+    # portal records that 2 and 4 were approved (sage100_database).
+    assert list(job_codes(erp, "2401")).count("1020.000") == 1
     db.session.refresh(request)
     assert request.status == "exported"
-    assert {line.export_outcome for line in request.lines} == {"merged_cost_type"}
+    assert {line.export_outcome for line in request.lines} == {"unchanged"}
+    assert all("keeps no cost type on a budget line" in line.export_message for line in request.lines)
     states = db.session.scalars(
         select(CostTypeAssignment.erp_state).where(
             CostTypeAssignment.id.in_([line.assignment_id for line in request.lines])
@@ -86,10 +89,10 @@ def test_cost_types_are_merged(app, erp):
 
 
 def test_the_run_counts_each_outcome_of_the_lines_it_exported(app, erp):
-    assert job_codes(erp, "2401")["1020.000"][1] == ["1"]
+    assert "1020.000" in job_codes(erp, "2401")
     approved_request(
         project_by_number("RB-2401"),
-        [("1010.000", "2"), ("1020.000", "2"), ("3010.000", "1"), ("4010.000", "1"), ("3020.000", "1")],
+        [("1010.000", "2"), ("3010.000", "2"), ("3010.000", "1"), ("4010.000", "1"), ("3020.000", "1")],
         descriptions={"1010.000": "PM (portal wording)", "3020.000": "x" * 60},
     )
     run = sync(app)
@@ -161,24 +164,26 @@ def test_rule_5_contracts_are_exported_after_cost_codes(app, erp):
 
 
 def test_rule_8_invalid_codes_are_reported_and_valid_ones_stored(app, erp):
-    with erp.begin() as conn:
-        conn.execute(reference.standard_cost_codes.insert(), [
-            {"company": "ridgeline", "code": code, "description": text, "division": "17000",
-             "active": True}
+    # Harbor Point keeps its books in Sage 300 CRE, whose cost codes are text (Sage 100
+    # Contractor's are numbers in a numeric column, which cannot hold these).
+    connector = erp.connector("harbor-point")
+    with connector._engine.begin() as conn:
+        conn.execute(reference_sage300.standard_cost_codes.insert(), [
+            {"cost_code": code, "description": text}
             for code, text in [
-                ("0170", "Leading zero"), ("17A10", "Letter inside"), ("1234567", "Too long"),
-                ("17010.000", "Commissioning"), ("17020.000", "Closeout"),
+                ("17_10", "Underscore"), ("17 20", "Space inside"), ("1710", "No sections"),
+                ("17-010", "Commissioning"), ("17-020", "Closeout"),
             ]
         ])
-    run = sync(app)
+    run = sync(app, "harbor-point")
     reported = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
-    assert set(reported) == {"0170", "17A10", "1234567"}
-    assert "starts with 0" in reported["0170"]
-    assert '"17A10"' in reported["17A10"]
-    assert "7 digits" in reported["1234567"]
+    assert set(reported) == {"17_10", "17 20", "1710"}
+    # The pull read Harbor Point's mask (99-999) from the ERP: each refusal names the code and it.
+    assert reported["17_10"].startswith('Cost code "17_10" does not fit 99-999; it contains "_"')
+    assert reported["1710"].startswith('Cost code "1710" does not fit 99-999')
     stored = {c.code: c for c in db.session.scalars(select(StandardCostCode))}
-    assert stored["17010.000"].description == "Commissioning"
-    assert stored["17020.000"].active
+    assert stored["17-010"].description == "Commissioning"
+    assert stored["17-020"].active
     assert run.counts["codes"]["codes_added"] == 2
     assert run.counts["codes"]["invalid"] == 3
     assert run.status == "succeeded"
@@ -188,12 +193,9 @@ def test_erp_changes_to_the_company_list_reach_the_portal(app, erp):
     company = company_by_slug("ridgeline")
     changed_before = company.standard_codes_changed_at
     erp.add_standard_cost_code("ridgeline", "2010", "Selective Demolition")
-    with erp.begin() as conn:
-        conn.execute(
-            reference.standard_cost_codes.update()
-            .where(reference.standard_cost_codes.c.code == "2020.000")
-            .values(active=False)
-        )
+    # A code deleted in Sage's 6-5 Cost Codes window is gone from cstcde.
+    with erp.connector("ridgeline")._engine.begin() as conn:
+        conn.execute(sage100_database.cstcde.delete().where(sage100_database.cstcde.c.recnum == 2020))
     run = sync(app)
     stored = {c.code: c for c in db.session.scalars(
         select(StandardCostCode).where(StandardCostCode.company_id == company.id)
@@ -297,8 +299,9 @@ def test_seed_demo_seeds_the_reference_erp_to_match_the_demo_companies(tmp_path)
         # The first sync then finds nothing to change.
         run = sync(app)
         assert run.status == "succeeded", run.errors
+        # Sage 100 Contractor has nine cost types (help 24.1): the demo lists five until then.
         assert run.counts["codes"] == {
-            "cost_types_added": 0, "cost_types_updated": 0, "codes_added": 0, "codes_updated": 0,
+            "cost_types_added": 4, "cost_types_updated": 0, "codes_added": 0, "codes_updated": 0,
             "codes_deactivated": 0, "codes_in_erp": 150, "invalid": 0,
         }
         db.session.remove()
@@ -404,8 +407,8 @@ def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_spl
         db.session.refresh(request)
         assert request.status == "exported" and request.exported_at is not None
         assert all(line.export_state == "exported" and line.exported_at for line in request.lines)
-    assert job_codes(erp, "2401")["3010.000"][1] == ["1", "2"]
-    assert job_codes(erp, "2402")["4020.000"][1] == ["2"]
+    assert "3010.000" in job_codes(erp, "2401")
+    assert "4020.000" in job_codes(erp, "2402")
     exported = db.session.scalars(
         select(AuditEvent.object_id).where(AuditEvent.action == "cost_code_request.export")
     ).all()
@@ -417,3 +420,62 @@ def test_an_export_is_sent_in_batches_of_whole_requests_and_a_big_request_is_spl
     assert event.details["erp_job"] == "2401"
     assert sum(event.details["outcomes"].values()) == 4
     assert event.actor_name == "system"
+
+
+def test_rule_8_erp_code_not_fitting_the_company_mask_is_listed_invalid_and_a_stored_one_kept(app, erp):
+    company = company_by_slug("harbor-point")
+    erp.add_standard_cost_code("harbor-point", "03-1000", "Precast")
+    erp.add_standard_cost_code("harbor-point", "04-1000", "Stone")
+    db.session.add(StandardCostCode(company_id=company.id, code="04-1000", description="Stone"))
+    db.session.commit()
+    run = sync(app, "harbor-point")
+    reasons = {entry["code"]: entry["reason"] for entry in run.invalid_codes}
+    assert reasons["03-1000"] == (
+        'Cost code "03-1000" does not fit 99-999; its section 2 has 4 characters where the mask has 3.'
+    )
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert "03-1000" not in stored
+    assert stored["04-1000"].invalid_reason.startswith('Cost code "04-1000" does not fit 99-999')
+    assert stored["04-100"].invalid_reason is None
+
+
+def test_rule_8_export_line_not_fitting_the_company_mask_fails_alone_naming_code_and_mask(app, erp):
+    company = company_by_slug("harbor-point")
+    db.session.add(StandardCostCode(company_id=company.id, code="03-1000", description="Precast"))
+    db.session.commit()
+    request = approved_request(project_by_number("HP-301"), [("03-1000", "LAB"), ("03-200", "MAT")])
+    sync(app, "harbor-point")
+    lines = {line.code: line for line in request.lines}
+    db.session.refresh(request)
+    assert lines["03-200"].export_state == "exported"
+    assert lines["03-1000"].export_state == "failed"
+    assert "does not fit 99-999" in lines["03-1000"].export_message
+    assert "03-1000" not in job_codes(erp, "23-0301", "harbor-point")
+
+
+def test_rule_8_the_pull_takes_the_cost_code_mask_from_the_erp_when_the_connector_reads_it(app, erp):
+    """Issue 15: the mask is read from the ERP when the connector can; Company Admin's entry
+    stands only until then. A code fitting the ERP's mask is added; the change is audited."""
+    company = company_by_slug("harbor-point")
+    company.cost_code_mask = None
+    db.session.commit()
+    erp.connector("harbor-point").set_mask([(2, "-"), (4, "")])
+    erp.add_standard_cost_code("harbor-point", "03-1000", "Precast")
+    run = sync(app, "harbor-point")
+    db.session.expire_all()
+    assert company_by_slug("harbor-point").cost_code_mask == "99-9999"
+    stored = {c.code: c for c in db.session.scalars(
+        select(StandardCostCode).where(StandardCostCode.company_id == company.id)
+    )}
+    assert stored["03-1000"].invalid_reason is None
+    # The demo's 3-digit codes no longer fit the ERP's mask: listed, each naming the mask.
+    assert any(
+        entry["reason"].startswith(f'Cost code "{entry["code"]}" does not fit 99-9999')
+        for entry in run.invalid_codes
+    )
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "company.cost_code_mask")
+    ).one()
+    assert event.details == {"from": "none", "to": "99-9999", "read_from": "ERP"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from portal.erp.formats import CostCodeFormatError, validate_cost_code
+from portal.erp.formats import CostCodeFormatError, CostCodeMask, validate_cost_code
 
 
 @dataclass
@@ -23,13 +23,17 @@ class RefreshPlan:
 
 
 def compare_code(
-    erp_system: str, standard: tuple, mine: tuple | None, plan: RefreshPlan
+    erp_system: str, standard: tuple, mine: tuple | None, plan: RefreshPlan,
+    mask: CostCodeMask | None = None,
 ) -> None:
-    code, description, active, archived, standard_id = standard
+    code, description, active, archived, standard_id, invalid_reason = standard
     if mine is None:
         if not active or archived:
             return  # archived and inactive codes are not added to projects that lack them
-        if _skipped(erp_system, code, plan):
+        if invalid_reason:  # the ERP would refuse it as stored: listed, not added
+            plan.skipped.append({"code": code, "reason": invalid_reason})
+            return
+        if _skipped(erp_system, code, plan, mask):
             return
         plan.to_add.append(standard_id)
         return
@@ -42,7 +46,7 @@ def compare_code(
         plan.to_unflag.append(my_id)  # it is back in the company list
         changed = True
     if my_description != description and not archived:
-        if _skipped(erp_system, code, plan):
+        if _skipped(erp_system, code, plan, mask):
             return
         plan.to_update.append(my_id)
         changed = True
@@ -50,9 +54,9 @@ def compare_code(
         plan.unchanged += 1
 
 
-def _skipped(erp_system: str, code: str, plan: RefreshPlan) -> bool:
+def _skipped(erp_system: str, code: str, plan: RefreshPlan, mask: CostCodeMask | None = None) -> bool:
     try:
-        validate_cost_code(erp_system, code)
+        validate_cost_code(erp_system, code, mask)
     except CostCodeFormatError as error:
         plan.skipped.append({"code": code, "reason": str(error)})
         return True

@@ -61,6 +61,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     # Plain values: every commit below expires the objects, and reloading them costs queries.
     project_id, project_label = job.project.id, job.project.label
     company_id, erp_system = job.project.company.id, job.project.company.erp_system
+    mask = job.project.company.mask  # a code that does not fit is skipped, named
     list_read_at = utcnow()
     # Both lists are read through the tables' columns: plain rows, no ORM loading per row.
     # Both in id order, so that the rows to write can be named as runs of neighbours.
@@ -68,7 +69,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     standard_rows = session.execute(
         select(
             company_list.code, company_list.description, company_list.active,
-            company_list.archived, company_list.id,
+            company_list.archived, company_list.id, company_list.invalid_reason,
         ).where(company_list.company_id == company_id).order_by(company_list.id)
     ).all()
     project_list = ProjectCostCode.__table__.c
@@ -88,7 +89,7 @@ def _run(session: Session, job_id: int, step_delay: float) -> None:
     plan = RefreshPlan()
     for start in range(0, total, step):
         for standard in standard_rows[start:start + step]:
-            compare_code(erp_system, standard, mine.pop(standard[0], None), plan)
+            compare_code(erp_system, standard, mine.pop(standard[0], None), plan, mask)
         if step_delay:
             time.sleep(step_delay)
         if monotonic() - reported_at >= PROGRESS_INTERVAL:

@@ -1,7 +1,9 @@
 """Step 1 of a sync: pull the ERP's cost types and standard cost codes into the company list.
 
-Each code is validated against the ERP's format; a bad one is listed on the run and skipped, and
-a code the ERP no longer lists is deactivated, never deleted.
+Each code is validated against the ERP's format; a bad one is listed on the run and skipped (a
+stored one is kept, marked invalid), and a code the ERP no longer lists is deactivated, never
+deleted. A Sage 300 CRE company's cost code mask is read from the ERP when the connector can
+(issue 15: "read from the ERP when the connector can"); otherwise the one a Company Admin set holds.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from portal.erp import formats
 from portal.erp.base import FORMAT_ERRORS, ErpError
 from portal.models import CostType, StandardCostCode, utcnow
 from portal.services import transaction
+from portal.services.audit import record_event
+from portal.services.code_format import mark_invalid_standard_codes
 from portal.services.sync.step_base import SyncStepBase
 
 
@@ -23,6 +27,10 @@ class PullCostCodes(SyncStepBase):
         try:
             erp_types = self.connector.fetch_cost_types()
             erp_codes = self.connector.fetch_standard_cost_codes()
+            # Sage 100 Contractor's own list of divisions (None: the connector cannot read one).
+            erp_divisions = self.connector.fetch_divisions()
+            # Sage 300 CRE's own mask (None: the connector cannot read it).
+            erp_mask = self.connector.fetch_cost_code_mask() if self.erp_system == formats.SAGE300 else None
             if not erp_codes:
                 raise ErpError(
                     "The ERP returned no cost codes; the stored ERP Standard Cost Code list is "
@@ -37,11 +45,35 @@ class PullCostCodes(SyncStepBase):
             for message in self.connector.last_file_errors
         ]
         with transaction(self.session):
+            if erp_mask is not None:
+                self._store_erp_mask(erp_mask)
             counts = Counter(self._merge_cost_types(erp_types, invalid))
-            counts.update(self._merge_standard_codes(erp_codes, invalid))
+            counts.update(self._merge_standard_codes(erp_codes, invalid, erp_divisions))
+            # A stored code the ERP now lists in a form it would refuse stays, marked invalid.
+            mark_invalid_standard_codes(self.session, self.company_id, self.refused_codes)
             counts["invalid"] = len(invalid)
             self.run.invalid_codes = invalid
             self._record_counts("codes", dict(counts))
+
+    def _store_erp_mask(self, mask_text: str) -> None:
+        """The ERP's mask becomes the company's (the ERP is the authority); one the portal cannot
+        read is reported on the run and the stored mask kept."""
+        try:
+            mask = formats.parse_mask(mask_text)
+        except formats.MaskError as error:
+            self._record_failure("codes", mask_text, f"The ERP's cost code mask was not taken: {error}")
+            return
+        company = self.company
+        text = None if mask is None else str(mask)
+        if text is None or text == company.cost_code_mask:
+            return
+        record_event(
+            self.session, company_id=company.id, actor=self.actor, action="company.cost_code_mask",
+            object_type="company", object_id=company.id, object_label=company.name,
+            details={"from": company.cost_code_mask or "none", "to": text, "read_from": "ERP"},
+        )
+        company.cost_code_mask = text
+        self.mask = mask
 
     def _merge_cost_types(self, erp_types, invalid: list[dict[str, Any]]) -> Counter:
         counts: Counter = Counter(cost_types_added=0, cost_types_updated=0)
@@ -68,14 +100,19 @@ class PullCostCodes(SyncStepBase):
                 counts["cost_types_updated"] += 1
         return counts
 
-    def _merge_standard_codes(self, erp_codes, invalid: list[dict[str, Any]]) -> Counter:
+    def _merge_standard_codes(self, erp_codes, invalid: list[dict[str, Any]], erp_divisions=None) -> Counter:
         counts: Counter = Counter(codes_added=0, codes_updated=0, codes_deactivated=0)
+        erp_division_names = None if erp_divisions is None else {d.number: d.name for d in erp_divisions}
         valid: dict[str, tuple[str, str]] = {}
         listed: set[str] = set()  # every code the ERP has, even one it holds in a bad format
+        start = len(invalid)
         for erp_code in erp_codes:
             listed.add((erp_code.code or "").strip())
+            if erp_code.problem:
+                invalid.append({"code": erp_code.code, "reason": erp_code.problem})
+                continue
             try:
-                code = formats.validate_cost_code(self.erp_system, erp_code.code)
+                code = formats.validate_cost_code(self.erp_system, erp_code.code, self.mask)
                 description = formats.validate_description(self.erp_system, erp_code.description)
             except FORMAT_ERRORS as error:
                 invalid.append({"code": erp_code.code, "reason": str(error)})
@@ -87,8 +124,23 @@ class PullCostCodes(SyncStepBase):
                 })
                 continue
             division = (erp_code.division or "").strip()[:40]
-            valid[code] = (description, division or formats.division_of(self.erp_system, code))
+            if erp_division_names is not None and division not in erp_division_names:
+                # A Sage 100 Contractor code must be in a division of the Cost Divisions list
+                # (help 19.2, "Importing cost divisions"): the ERP's data is broken, say so.
+                invalid.append({"code": erp_code.code, "reason": (
+                    f'Cost code "{code}" is in division "{formats.shown(division)}", which '
+                    f"{formats.ERP_NAMES[self.erp_system]} does not have; add the division in the "
+                    "Cost Divisions window (6-5 Cost Codes) or move the code.")})
+                continue
+            valid[code] = (description, division or formats.division_of(self.erp_system, code, self.mask))
         listed |= set(valid)
+        # The codes the ERP holds in a form it would refuse, with why (a code listed twice keeps
+        # its first, valid entry, and cost types are not codes: neither is marked).
+        self.refused_codes = {
+            (entry["code"] or "").strip(): entry["reason"]
+            for entry in invalid[start:]
+            if entry["code"] and (entry["code"] or "").strip() not in valid
+        }
 
         # Plain rows, not ORM objects: a company's list holds tens of thousands of codes and
         # a sync every few minutes mostly finds them unchanged.
@@ -105,6 +157,8 @@ class PullCostCodes(SyncStepBase):
             )
         }
         division_names = {c["division"]: c["division_name"] for c in stored.values() if c["division_name"]}
+        # The ERP's names win where it has a list of divisions.
+        division_names.update(erp_division_names or {})
         added: list[dict[str, Any]] = []
         changed: list[dict[str, Any]] = []
         now = utcnow()
@@ -116,10 +170,11 @@ class PullCostCodes(SyncStepBase):
                     "division": division, "division_name": division_names.get(division, ""),
                 })
                 continue
+            erp_name = (erp_division_names or {}).get(division)
             if (standard["description"], standard["division"], standard["active"]) != (
                 description, division, True
-            ):
-                if standard["division"] != division:
+            ) or (erp_name is not None and erp_name != standard["division_name"]):
+                if standard["division"] != division or erp_name is not None:
                     standard["division_name"] = division_names.get(division, standard["division_name"])
                 changed.append({
                     "id": standard["id"], "description": description, "division": division,

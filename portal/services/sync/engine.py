@@ -101,7 +101,7 @@ class CompanySync(PullCostCodes, ExportCostCodeRequests):
             changed: dict[int, dict[str, Any]] = {}
             for erp_job in erp_jobs:
                 try:
-                    number = formats.validate_job_number(erp_job.number)
+                    number = formats.validate_job_number(erp_job.number, self.erp_system)
                 except formats.JobNumberError as error:
                     self._record_failure("jobs", erp_job.number, str(error))
                     continue

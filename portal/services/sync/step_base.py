@@ -28,7 +28,9 @@ class SyncStepBase:
         self.now = now
         self.company_id = run.company_id
         self.run_id, self.run_number = run.id, run.run_number
-        self.erp_system = existing_company(session, run.company_id).erp_system
+        company = existing_company(session, run.company_id)
+        self.erp_system = company.erp_system
+        self.mask = company.mask  # Sage 300 CRE: every code must fit the company's mask
         self.failures = 0
 
     def _commit_before_erp_call(self) -> None:
