@@ -360,3 +360,22 @@ def test_the_erp_database_copy_is_a_snapshot_not_a_file_copy_of_its_wal(source, 
     assert table_contents(tmp_path / "fresh" / "erp.sqlite")["jobs"] == [
         ("24-101", "Clinic"), ("24-102", "School")
     ]
+
+
+def test_each_companys_reference_erp_database_is_backed_up_and_restored(source, tmp_path):
+    folder = Path(source.config["INSTANCE_DIR"])
+    company_erp = sqlite3.connect(folder / "erp-ridgeline.sqlite")
+    company_erp.execute("CREATE TABLE cstcde (recnum NUMERIC PRIMARY KEY, cdenme TEXT)")
+    company_erp.execute("INSERT INTO cstcde VALUES (2010.000, 'Concrete Forms')")
+    company_erp.commit()
+    company_erp.close()
+    archive = backup(source, tmp_path / "backups")
+    with zipfile.ZipFile(archive) as opened:
+        assert "erp-companies/erp-ridgeline.sqlite" in opened.namelist()
+
+    result = restore_into(tmp_path / "fresh", archive)
+
+    assert result.exit_code == 0, result.output
+    assert table_contents(tmp_path / "fresh" / "erp-ridgeline.sqlite") == table_contents(
+        folder / "erp-ridgeline.sqlite"
+    )

@@ -15,6 +15,7 @@ from typing import Any
 
 from portal.backup import BackupError, InstanceFiles
 from portal.backup.manifest import (
+    ERP_COMPANIES_FOLDER,
     ERP_DATABASE_NAME,
     MANIFEST_NAME,
     PORTAL_DATABASE_NAME,
@@ -54,6 +55,11 @@ def snapshot_sqlite(source: Path, target: Path) -> None:
         copy.execute("PRAGMA journal_mode=DELETE")
 
 
+def company_erp_databases(erp_database: Path) -> list[Path]:
+    """The reference ERP's per-company databases beside its directory database."""
+    return sorted(erp_database.parent.glob(f"{erp_database.stem}-*{erp_database.suffix}"))
+
+
 def archive_path(destination: Path, now: datetime) -> Path:
     """PATH may name the archive (….zip) or the folder archives are kept in."""
     if destination.suffix.lower() == ".zip" and not destination.is_dir():
@@ -77,6 +83,11 @@ def _gather(files: InstanceFiles, staging: Path) -> tuple[dict[str, Path], list[
     if erp_database is not None and erp_database.exists():
         snapshot_sqlite(erp_database, staging / ERP_DATABASE_NAME)
         members[ERP_DATABASE_NAME] = staging / ERP_DATABASE_NAME
+        # Each company's own reference ERP database lies beside it (erp.company_url).
+        for company_database in company_erp_databases(erp_database):
+            name = f"{ERP_COMPANIES_FOLDER}/{company_database.name}"
+            snapshot_sqlite(company_database, staging / company_database.name)
+            members[name] = staging / company_database.name
     else:
         notes.append("No embedded reference ERP database: not included.")
     if files.secret_key_path.exists():

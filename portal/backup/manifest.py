@@ -11,6 +11,8 @@ MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 PORTAL_DATABASE_NAME = "portal.sqlite"
 ERP_DATABASE_NAME = "erp.sqlite"
+# The reference ERP keeps each company in a database of its own, beside its directory database.
+ERP_COMPANIES_FOLDER = "erp-companies"
 SECRET_KEY_NAME = "secret_key"  # noqa: S105 (the file's name in the archive)
 
 # The counts an administrator checks a restore by, in the users' words, and their tables.

@@ -13,6 +13,7 @@ from typing import Any
 
 from portal.backup import BackupError, InstanceFiles
 from portal.backup.manifest import (
+    ERP_COMPANIES_FOLDER,
     ERP_DATABASE_NAME,
     MANIFEST_FORMAT,
     MANIFEST_NAME,
@@ -175,6 +176,10 @@ def restore_backup(files: InstanceFiles, archive_path: Path, plan: RestorePlan) 
             )
         if ERP_DATABASE_NAME in manifest["files"] and files.erp_database_path is not None:
             _install_sqlite(staging / ERP_DATABASE_NAME, files.erp_database_path)
+            for name in manifest["files"]:
+                if name.startswith(ERP_COMPANIES_FOLDER + "/"):
+                    target = files.erp_database_path.with_name(name.removeprefix(ERP_COMPANIES_FOLDER + "/"))
+                    _install_sqlite(staging / name, target)
         if SECRET_KEY_NAME in manifest["files"]:
             key = files.secret_key_path
             key.unlink(missing_ok=True)
