@@ -10,7 +10,7 @@ from flask import url_for
 import tests.route_table as route_table
 from portal import create_app
 from portal.config import TestConfig
-from tests.route_table import FOREIGN_ARGUMENTS, ROLES, URL_ARGUMENTS, Route
+from tests.route_table import COMPANIES, OBJECT_ARGUMENTS, ROLES, Route, company_arguments
 
 
 def _load_table() -> dict[str, Route]:
@@ -46,31 +46,43 @@ def _url(app, endpoint: str, route: Route, arguments) -> str:
         return url_for(endpoint, **values)
 
 
-CASES = [(endpoint, role) for endpoint in sorted(TABLE) for role in ROLES]
-
-
-@pytest.mark.parametrize(("endpoint", "role"), CASES)
-def test_route_answers_each_role_as_the_table_says(app, client, auth, endpoint, role):
-    route = TABLE[endpoint]
-    if role != "anonymous":
-        auth.login_as(role)
-    url = _url(app, endpoint, route, URL_ARGUMENTS)
-    response = client.get(url) if route.method == "GET" else client.post_form(url)
-    assert response.status_code == route.expect[role], f"{route.method} {url} as {role}"
-    assert b"Traceback" not in response.data
-
-
-FOREIGN_CASES = [
-    endpoint
+# Anonymous is the same request whichever company's ids the URL carries: tried once.
+CASES = [
+    pytest.param(endpoint, role, slug, id=f"{endpoint}-{role}-{slug}")
+    for slug in COMPANIES
     for endpoint in sorted(TABLE)
-    if set(_app_rules()[endpoint].arguments) & set(FOREIGN_ARGUMENTS)
+    for role in ROLES
+    if role != "anonymous" or slug == "ridgeline"
 ]
 
 
-@pytest.mark.parametrize("endpoint", FOREIGN_CASES)
-def test_rule_9_foreign_company_id_is_not_found(app, client, auth, endpoint):
-    auth.login_as("admin")
+@pytest.mark.parametrize(("endpoint", "role", "slug"), CASES)
+def test_route_answers_each_role_as_the_table_says(app, client, auth, endpoint, role, slug):
     route = TABLE[endpoint]
-    url = _url(app, endpoint, route, {**URL_ARGUMENTS, **FOREIGN_ARGUMENTS})
+    if role != "anonymous":
+        auth.login_as(role, company=COMPANIES[slug])
+    url = _url(app, endpoint, route, company_arguments(slug, COMPANIES[slug]))
     response = client.get(url) if route.method == "GET" else client.post_form(url)
-    assert response.status_code == 404, url
+    assert response.status_code == route.expect[role], f"{route.method} {url} as {role} of {slug}"
+    assert b"Traceback" not in response.data
+
+
+ID_ENDPOINTS = sorted(e for e in TABLE if set(_app_rules()[e].arguments) & OBJECT_ARGUMENTS)
+
+# (whose admin asks, whose ids the URL carries)
+DIRECTIONS = [("ridgeline", "harbor-point"), ("harbor-point", "ridgeline")]
+
+FOREIGN_CASES = [
+    pytest.param(endpoint, home, foreign, id=f"{endpoint}-{home}-asks-for-{foreign}")
+    for home, foreign in DIRECTIONS
+    for endpoint in ID_ENDPOINTS
+]
+
+
+@pytest.mark.parametrize(("endpoint", "home", "foreign"), FOREIGN_CASES)
+def test_rule_9_foreign_company_id_is_not_found(app, client, auth, endpoint, home, foreign):
+    auth.login_as("admin", company=COMPANIES[home])
+    route = TABLE[endpoint]
+    url = _url(app, endpoint, route, company_arguments(foreign, COMPANIES[foreign]))
+    response = client.get(url) if route.method == "GET" else client.post_form(url)
+    assert response.status_code == 404, f"{route.method} {url} as the {home} admin"

@@ -8,8 +8,10 @@ a new route cannot ship without saying who may use it.
 Ridgeline demo accounts) to the status code that role must get. POST routes are sent with a
 valid CSRF token and no other data; the status is what an empty form gets.
 
-URL_ARGUMENTS says how to fill each URL argument with a Ridgeline object, FOREIGN_ARGUMENTS
-with a Harbor Point one (a foreign id must be a 404 for every Ridgeline user).
+The same table holds for the same role of either demo company (Harbor Point's accounts have the
+Ridgeline ones' levels): the sweep tries it as each, with that company's own ids, and a foreign id
+must be a 404 both ways. URL_ARGUMENTS fills each URL argument with a Ridgeline object,
+FOREIGN_ARGUMENTS with a Harbor Point one; company_arguments() does it for any company.
 """
 from __future__ import annotations
 
@@ -65,21 +67,28 @@ def _erp_job(slug: str) -> int:
     return job.id
 
 
-URL_ARGUMENTS: dict[str, Callable[[], object]] = {
-    "project_id": lambda: first_project("ridgeline").id,
-    "user_id": lambda: user_by_email("viewer@ridgeline.test").id,
-    "filename": lambda: "css/portal.css",
-    "standard_cost_code_id": lambda: _first_standard_cost_code("ridgeline"),
-    "request_id": lambda: waiting_request("ridgeline").id,
-    "commitment_id": lambda: _commitment("ridgeline"),
-    "erp_job_id": lambda: _erp_job("ridgeline"),
-}
+def company_arguments(slug: str, domain: str) -> dict[str, Callable[[], object]]:
+    """How to fill each URL argument with an object of the company `slug` (users at `domain`)."""
+    return {
+        "project_id": lambda: first_project(slug).id,
+        "user_id": lambda: user_by_email(f"viewer@{domain}").id,
+        "filename": lambda: "css/portal.css",
+        "standard_cost_code_id": lambda: _first_standard_cost_code(slug),
+        "request_id": lambda: waiting_request(slug).id,
+        "commitment_id": lambda: _commitment(slug),
+        "erp_job_id": lambda: _erp_job(slug),
+    }
 
-FOREIGN_ARGUMENTS: dict[str, Callable[[], object]] = {
-    "project_id": lambda: first_project("harbor-point").id,
-    "user_id": lambda: user_by_email("viewer@harborpoint.test").id,
-    "standard_cost_code_id": lambda: _first_standard_cost_code("harbor-point"),
-    "request_id": lambda: waiting_request("harbor-point").id,
-    "commitment_id": lambda: _commitment("harbor-point"),
-    "erp_job_id": lambda: _erp_job("harbor-point"),
+
+# The demo companies: slug -> the domain of its users' e-mails. Both have the same roles.
+COMPANIES = {"ridgeline": "ridgeline.test", "harbor-point": "harborpoint.test"}
+
+URL_ARGUMENTS = company_arguments("ridgeline", "ridgeline.test")
+
+# Arguments that name an object of a company (a foreign one must be a 404).
+OBJECT_ARGUMENTS = frozenset(URL_ARGUMENTS) - {"filename"}
+
+FOREIGN_ARGUMENTS = {
+    name: fill for name, fill in company_arguments("harbor-point", "harborpoint.test").items()
+    if name in OBJECT_ARGUMENTS
 }
