@@ -49,6 +49,8 @@ def press_space_on_box(page) -> None:
     with page.expect_response(lambda response: response.url.endswith("/cost-types")):
         page.keyboard.press("Space")
     page.wait_for_load_state("networkidle")
+    # The new row is live once htmx has settled it; a key pressed before then reaches the old one.
+    expect(page.locator(".htmx-swapping, .htmx-settling, .htmx-request")).to_have_count(0)
 
 
 def test_focus_stays_on_the_ticked_box_when_its_row_is_replaced(page, live_server):
