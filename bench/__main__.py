@@ -30,7 +30,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.session import USER_AGENT, signed_session
+from bench.session import USER_AGENT, server_log, signed_session
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench-results"
@@ -338,7 +338,7 @@ class Bench:
     def _wrk(self, command: list[str], path: str, cookie: str | None, seconds: int) -> tuple[float, int]:
         port = int(re.search(r"127\.0\.0\.1:(\d+)", " ".join(command)).group(1))
         server = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=server_log("jobs-tab")
         )
         try:
             wait_for_port(port)

@@ -19,7 +19,7 @@ import urllib.parse
 from flask import url_for
 
 from bench.mixed import _cookie_and_token
-from bench.session import USER_AGENT
+from bench.session import USER_AGENT, server_log
 
 CLIENTS = 8
 
@@ -69,7 +69,7 @@ def run_login_flood(bench, seconds: int) -> dict:
     server = subprocess.Popen(
         [str(BIN / "waitress-serve"), "--threads", "8", f"--listen=127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env={**bench.env, "TRUSTED_PROXIES": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=server_log("login-flood"),
     )
     levels = [Level.READ_ONLY, Level.STANDARD]
     stop = threading.Event()

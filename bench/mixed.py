@@ -18,7 +18,7 @@ from flask import url_for
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from bench.session import USER_AGENT, signed_session
+from bench.session import USER_AGENT, server_log, signed_session
 
 READERS = 4
 APPROVALS = 20
@@ -95,7 +95,7 @@ def run_mixed_load(bench, seconds: int) -> dict:
         cwd=ROOT,
         env=bench.env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=server_log("mixed-load"),
     )
     latencies: list[float] = []
     errors: list[int] = []

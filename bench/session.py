@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 # Every bench request says who it is the same way (wrk sends no User-Agent of its own), so the
 # session cookie can carry the identifier Flask-Login checks, as a browser's does after log-in.
@@ -36,3 +37,14 @@ def signed_session(app, user, raw_csrf_token: str) -> str:
             "csrf_token": raw_csrf_token,
         }
     return SecureCookieSessionInterface().get_signing_serializer(app).dumps(payload)
+
+
+def server_log(name: str):  # noqa: ANN201  (an open text file)
+    """Where a served portal's stderr goes: bench-results/server-<name>.log.
+
+    Never an unread pipe: the portal logs a line per request, and once a pipe's buffer is full the
+    server blocks on writing its log, so it neither answers nor stops when told to.
+    """
+    folder = Path(__file__).resolve().parent.parent / "bench-results"
+    folder.mkdir(exist_ok=True)
+    return open(folder / f"server-{name}.log", "w")  # noqa: SIM115 (the server process holds it)
