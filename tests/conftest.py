@@ -100,3 +100,21 @@ def live_server(app):
 @pytest.fixture
 def auth(client) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def held_password_check(monkeypatch):
+    """Every log-in's password check waits, inside the check, until the test sets `finish`;
+    `checking` is set once one has started. For tests of what a slow check may hold up."""
+    import portal.services.login
+
+    checking, finish = threading.Event(), threading.Event()
+    real_check = portal.services.login.password_matches
+
+    def slow_check(password_hash: str, password: str) -> bool:
+        checking.set()
+        finish.wait(30)
+        return real_check(password_hash, password)
+
+    monkeypatch.setattr(portal.services.login, "password_matches", slow_check)
+    return checking, finish

@@ -8,7 +8,6 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-import portal.services.login
 from portal.extensions import db
 from portal.models import Level
 from tests.helpers import BACKEND, user_by_email
@@ -16,16 +15,8 @@ from tests.test_approval_concurrency import _logged_in_session
 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's write lock only")
-def test_a_log_in_holds_no_write_lock_while_it_checks_the_password(app, monkeypatch):
-    checking, finish = threading.Event(), threading.Event()
-    real_check = portal.services.login.password_matches
-
-    def slow_check(password_hash: str, password: str) -> bool:
-        checking.set()
-        finish.wait(30)
-        return real_check(password_hash, password)
-
-    monkeypatch.setattr(portal.services.login, "password_matches", slow_check)
+def test_a_log_in_holds_no_write_lock_while_it_checks_the_password(app, held_password_check):
+    checking, finish = held_password_check
     answers = []
 
     def log_in():

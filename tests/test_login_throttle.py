@@ -5,7 +5,6 @@ import threading
 
 import pytest
 
-import portal.services.login
 from portal import create_app
 from portal.config import TestConfig
 from portal.demo import DEMO_PASSWORD
@@ -117,17 +116,11 @@ def test_behind_a_trusted_proxy_the_address_is_the_one_it_forwards(proxied_app):
     assert [a.status_code for a in answers] == [200, 429]
 
 
-def test_log_ins_beyond_the_checks_running_at_once_are_asked_to_try_again_at_once(app, client, monkeypatch):
+def test_log_ins_beyond_the_checks_running_at_once_are_asked_to_try_again_at_once(
+    app, client, held_password_check
+):
     app.config["LOGIN_CONCURRENT_CHECKS"] = 1
-    checking, finish = threading.Event(), threading.Event()
-    real_check = portal.services.login.password_matches
-
-    def slow_check(password_hash: str, password: str) -> bool:
-        checking.set()
-        finish.wait(30)
-        return real_check(password_hash, password)
-
-    monkeypatch.setattr(portal.services.login, "password_matches", slow_check)
+    checking, finish = held_password_check
     first = []
 
     def log_in_slowly():
