@@ -1,6 +1,8 @@
 """Logging in and out, the failure limit, redirects and session endings."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -95,3 +97,9 @@ def test_a_control_character_in_the_email_is_refused_naming_the_field_not_an_err
     response = auth.login("viewer\x00@ridgeline.test")
     assert response.status_code == 400
     assert "“email” contains a control character" in response.get_data(as_text=True)
+
+
+def test_without_a_directory_the_log_in_page_asks_for_an_e_mail(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<label for="email">E-mail</label>' in page
+    assert re.search(r'<input[^>]*type="email"', page)

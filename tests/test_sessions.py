@@ -101,3 +101,19 @@ def test_an_admin_cannot_reset_their_own_password_or_a_foreign_users(client, aut
     foreign = user_by_email("viewer@harborpoint.test")
     assert client.post_form(f"/company-admin/directory/{foreign.id}/password-reset").status_code == 404
     assert _events("user.reset_password") == []
+
+
+def test_a_directory_users_password_cannot_be_reset_in_the_portal(client, auth):
+    viewer = user_by_email("viewer@ridgeline.test")
+    viewer.directory_name = "vera"
+    db.session.commit()
+    password_hash = viewer.password_hash
+    auth.login_as("admin")
+    page = client.get(f"/company-admin/directory/{viewer.id}").data.decode()
+    assert re.search(r"<button[^>]*disabled[^>]*>Reset password</button>", page)
+    assert "signs in with the company directory as vera" in page
+    refused = client.post_form(f"/company-admin/directory/{viewer.id}/password-reset", follow_redirects=True)
+    assert b"their password is changed in the directory, not in the portal" in refused.data
+    db.session.expire_all()
+    assert user_by_email("viewer@ridgeline.test").password_hash == password_hash
+    assert _events("user.reset_password") == []

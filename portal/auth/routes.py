@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import bp
-from portal.auth.directory_login import try_directory
+from portal.auth.directory_login import configured_directory, try_directory
 from portal.auth.forms import ChangePasswordForm, EmptyForm, LoginForm
 from portal.auth.session import SESSION_TOKEN
 from portal.auth.throttle import BUSY, Attempt, Refusal, password_checks
@@ -78,7 +78,7 @@ def login():
                 return redirect(url_for("auth.account"))
             return redirect(safe_return_path(form.next.data) or _home_for(logged_in.user))
         flash(refusal_message, "error")
-    return render_page("auth/login.html", form=form)
+    return render_page("auth/login.html", form=form, directory_sign_in=configured_directory() is not None)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -131,6 +131,7 @@ def user(user_id: int):
         projects=directory_service.company_projects(db.session, current_user.company_id),
         is_admin=current_user.tool_level(CompanyTool.COMPANY_ADMIN) >= Level.ADMIN,
         own_access_refusal=directory_service.OWN_ACCESS_REFUSAL,
+        password_reset_refusal=directory_service.password_reset_refusal(current_user, person),
     )
 
 

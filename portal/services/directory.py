@@ -137,8 +137,8 @@ def _refuse_own_access(actor: User, user: User) -> None:
         raise ServiceError(OWN_ACCESS_REFUSAL)
 
 
-def _keep_a_company_admin(session: Session, user: User, change: str) -> None:
-    """Refuse to `change` ("lower", "deactivate") the company's last active Company Admin Admin.
+def is_last_company_admin(session: Session, user: User) -> bool:
+    """Whether no other active user of `user`'s company has Admin on Company Admin.
 
     The other admins' rows are locked (PostgreSQL) so two admins lowering each other at once
     cannot both see the other one still there; SQLite's write lock already orders them.
@@ -153,7 +153,12 @@ def _keep_a_company_admin(session: Session, user: User, change: str) -> None:
         )
         .with_for_update()
     ).all()
-    if not others:
+    return not others
+
+
+def _keep_a_company_admin(session: Session, user: User, change: str) -> None:
+    """Refuse to `change` ("lower", "deactivate") the company's last active Company Admin Admin."""
+    if is_last_company_admin(session, user):
         raise ServiceError(
             f"You cannot {change} {user.name}: the company must keep at least one Company Admin "
             "at Admin level. Give someone else Admin on Company Admin first."
@@ -315,14 +320,30 @@ _TEMPORARY_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY3467
 TEMPORARY_PASSWORD_LENGTH = 14
 
 
+def password_reset_refusal(actor: User, person: User) -> str | None:
+    """Why `actor` may not reset `person`'s password, or None: the disabled Reset password
+    button's reason and the server's refusal, in the same words."""
+    if person.id == actor.id:
+        return "You cannot reset your own password; change it on your Account page."
+    if person.directory_name is not None:
+        # A portal password would turn a directory user into a local account the directory no
+        # longer controls (disabling them there would no longer lock them out).
+        return (
+            f"{person.name} signs in with the company directory as {person.directory_name}: "
+            "their password is changed in the directory, not in the portal."
+        )
+    return None
+
+
 def reset_password(session: Session, *, actor: User, user_id: int, password_hash_method: str) -> str:
     """Company Admin → Directory → Reset password: returns a temporary password, to be shown
     once. Its holder must choose a new password at their next log-in; every session the user
     has open ends now."""
     _require_directory_admin(actor)
     person = company_user(session, actor.company_id, user_id)
-    if person.id == actor.id:
-        raise ServiceError("You cannot reset your own password; change it on your Account page.")
+    refusal = password_reset_refusal(actor, person)
+    if refusal:
+        raise ServiceError(refusal)
     temporary = "".join(
         secrets.choice(_TEMPORARY_PASSWORD_ALPHABET) for _ in range(TEMPORARY_PASSWORD_LENGTH)
     )

@@ -1,6 +1,7 @@
 """Signing in to the portal with the company's directory, against the real slapd of conftest."""
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -142,6 +143,31 @@ def test_leaving_the_group_takes_the_mapped_access_away(client, database_url, tm
         db.session.remove()
 
 
+def test_rule_10_a_group_map_never_demotes_the_last_company_admin(database_url, tmp_path, directory):
+    mapped = make_app(database_url, tmp_path, directory.config(
+        LDAP_GROUP_MAP="IT Admins=Company Admin:Admin",
+    ))
+    with mapped.app_context():
+        log_in(mapped.test_client(), "alice", PASSWORDS["alice"])
+        # Alice became the company's only Company Admin in the portal; the directory never put
+        # her in IT Admins, so the map gives her None at her next sign-in.
+        alice = directory_user("alice")
+        for user in db.session.scalars(select(User).where(User.company_id == alice.company_id)):
+            user.company_admin_level = Level.ADMIN if user.id == alice.id else Level.READ_ONLY
+        db.session.commit()
+        assert log_in(mapped.test_client(), "alice", PASSWORDS["alice"]).status_code == 302
+        alice = directory_user("alice")
+        assert alice.tool_level(CompanyTool.COMPANY_ADMIN) == Level.ADMIN
+        [kept] = events("user.directory_groups")[-1].details["changes"]
+        assert "kept at Admin" in kept and "last Company Admin" in kept
+        # Once someone else is a Company Admin, the map applies to her again.
+        user_by_email("admin@ridgeline.test").company_admin_level = Level.ADMIN
+        db.session.commit()
+        log_in(mapped.test_client(), "alice", PASSWORDS["alice"])
+        assert directory_user("alice").tool_level(CompanyTool.COMPANY_ADMIN) == Level.NONE
+        db.session.remove()
+
+
 def test_a_directory_entry_never_takes_over_a_local_account_with_a_password(client):
     before = user_by_email("admin@ridgeline.test").password_hash
     response = log_in(client, "dave", PASSWORDS["dave"])
@@ -233,3 +259,12 @@ def test_a_directory_user_the_company_admin_deactivated_cannot_sign_in(client):
     response = log_in(client, "bob", PASSWORDS["bob"])
     assert response.status_code == 200
     assert "Your portal account is deactivated" in response.get_data(as_text=True)
+
+
+def test_the_log_in_page_asks_for_the_directory_user_name_too_when_the_directory_is_on(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<label for="email">E-mail or directory user name</label>', page)
+    # A user name is not an e-mail address: the field must not ask the browser for one.
+    assert re.search(r'<input[^>]*id="email"[^>]*type="text"', page) or re.search(
+        r'<input[^>]*type="text"[^>]*id="email"', page
+    )

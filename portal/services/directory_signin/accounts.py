@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from portal.models import Company, CompanyTool, Level, User, utcnow
 from portal.services import transaction
 from portal.services.audit import record_event
+from portal.services.directory import is_last_company_admin
 from portal.services.directory_signin.ldap import (
     DirectoryEntry,
     DirectoryUnavailable,
@@ -160,6 +161,16 @@ def apply_group_map(
     for tool in sorted(mapped_tools):
         level = max((grant.levels.get(tool, Level.NONE) for grant in held), default=Level.NONE)
         before = user.tool_level(tool)
+        if (
+            CompanyTool(tool) == CompanyTool.COMPANY_ADMIN and before == Level.ADMIN and level < Level.ADMIN
+            and is_last_company_admin(session, user)
+        ):
+            # Rule 10 holds whatever the directory's groups say: the company keeps a Company Admin.
+            changes.append(
+                f"{CompanyTool(tool).label}: kept at {before.label}, since {user.name} is the "
+                f"company's last Company Admin (the groups give {level.label})"
+            )
+            continue
         if before != level:
             setattr(user, f"{CompanyTool(tool).value}_level", int(level))
             changes.append(f"{CompanyTool(tool).label}: {before.label} → {level.label}")
