@@ -2,9 +2,11 @@
 Import, Ready to Export and Failed to Export rows."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.permissions import company_project_or_404, company_tool_required
@@ -19,7 +21,7 @@ from portal.erp_integrations.sync_forms import (
     SyncNowForm,
 )
 from portal.extensions import db
-from portal.models import SYNC_SCHEDULES, CompanyTool, Level
+from portal.models import SYNC_SCHEDULES, CompanyTool, Level, Project
 from portal.services import ServiceError, failed_exports
 from portal.services import erp_job_links as links
 from portal.services.sync import (
@@ -34,6 +36,8 @@ from portal.tasks import sync_company
 from portal.web.errors import INCOMPLETE_FORM, error_response, refusal_response
 from portal.web.htmx import is_htmx, poll_answer, render_page_or_partial
 from portal.web.layout import page_time_zone, render_page
+
+T = TypeVar("T")
 
 # --- Sync tab -----------------------------------------------------------------------------------
 
@@ -126,6 +130,21 @@ def _refused(error: ServiceError):
     return refusal_response(error, back=_jobs_page_url())
 
 
+def _project_row_action(project_id: int, service: Callable[..., T]) -> tuple[Project, T]:
+    """A one-button action on a Jobs row: the project must be the user's company's (else 404)
+    and the form must name the project the row showed (a stale row's button is refused, never
+    applied to another project); then `service` runs, and its refusal is answered by its kind.
+    Returns the project and what the service returned."""
+    project = company_project_or_404(project_id)
+    form = ProjectActionForm()
+    if not form.validate_on_submit() or form.project_number.data != project.number:
+        abort(make_response(error_response(400, INCOMPLETE_FORM)))
+    try:
+        return project, service(db.session, current_user.company_id, project.id, actor=current_user)
+    except ServiceError as error:
+        abort(make_response(_refused(error)))
+
+
 @bp.post("/ready-to-import/add")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
 def add_erp_job():
@@ -161,16 +180,7 @@ def hide_erp_job():
 @bp.post("/projects/<int:project_id>/accept-export")
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
 def accept_export(project_id: int):
-    project = company_project_or_404(project_id)
-    form = ProjectActionForm()
-    if not form.validate_on_submit() or form.project_number.data != project.number:
-        return error_response(400, INCOMPLETE_FORM)
-    try:
-        project = links.accept_project_for_export(
-            db.session, current_user.company_id, project.id, actor=current_user
-        )
-    except ServiceError as error:
-        return _refused(error)
+    _, project = _project_row_action(project_id, links.accept_project_for_export)
     flash(f"Project {project.label} accepted: the next sync creates its ERP job.", "success")
     return _back()
 
@@ -293,16 +303,7 @@ def _start_sync(run, message: str):
 @company_tool_required(CompanyTool.ERP_INTEGRATIONS, Level.STANDARD)
 def retry_export(project_id: int):
     """Retry: export the project's failed work again now (a sync run)."""
-    project = company_project_or_404(project_id)
-    form = ProjectActionForm()
-    if not form.validate_on_submit() or form.project_number.data != project.number:
-        return error_response(400, INCOMPLETE_FORM)
-    try:
-        run = failed_exports.retry_failed_export(
-            db.session, current_user.company_id, project.id, actor=current_user
-        )
-    except ServiceError as error:
-        return _refused(error)
+    project, run = _project_row_action(project_id, failed_exports.retry_failed_export)
     return _start_sync(run, f"Retrying the export of {project.label}.")
 
 
@@ -311,16 +312,7 @@ def retry_export(project_id: int):
 def create_erp_job(project_id: int):
     """Create ERP job: the project's job is missing in the ERP; a sync run creates it and
     exports the failed cost codes to it."""
-    project = company_project_or_404(project_id)
-    form = ProjectActionForm()
-    if not form.validate_on_submit() or form.project_number.data != project.number:
-        return error_response(400, INCOMPLETE_FORM)
-    try:
-        run = failed_exports.create_missing_erp_job(
-            db.session, current_user.company_id, project.id, actor=current_user
-        )
-    except ServiceError as error:
-        return _refused(error)
+    project, run = _project_row_action(project_id, failed_exports.create_missing_erp_job)
     return _start_sync(
         run,
         f"ERP job {project.erp_job_number} of {project.label} will be created, then its cost codes exported.",
