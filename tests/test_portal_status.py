@@ -103,3 +103,14 @@ def test_portal_status_shows_the_mail_and_directory_settings_without_their_passw
     assert "From portal@example.test through mail.example.test:587 (STARTTLS)" in page
     assert "ldaps://dc1.example.test, search under dc=example,dc=test" in page
     assert "mail-secret" not in page and "ldap-secret" not in page
+
+
+def test_portal_status_shows_the_last_sync_in_the_companys_time_zone(client, auth):
+    company = company_by_slug("ridgeline")
+    company.time_zone = "America/Chicago"
+    finished = utcnow().replace(month=12, day=4, hour=15, minute=4)
+    db.session.add(SyncRun(company_id=company.id, status="succeeded", started_at=finished,
+                           finished_at=finished, counts={}, invalid_codes=[], errors=[]))
+    db.session.commit()
+    auth.login_as("admin")
+    assert f"Succeeded, finished {finished:%Y}-12-04 09:04 CST" in _page(client)

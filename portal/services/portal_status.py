@@ -123,13 +123,16 @@ def last_syncs(session: Session, now: datetime, company_id: int | None = None) -
             last_sign = run.heartbeat_at or run.started_at
             entry["stalled"] = last_sign < now - SYNC_STALE_AFTER
         else:
-            entry["finished_at"] = run.finished_at.isoformat() + "Z" if run.finished_at else None
+            entry["finished_at"] = run.finished_at
         syncs.append(entry)
     return syncs
 
 
 def _syncs_check(session: Session, now: datetime) -> Check:
-    syncs = last_syncs(session, now)
+    syncs = [
+        {**sync, "finished_at": sync["finished_at"].isoformat() + "Z"} if sync.get("finished_at") else sync
+        for sync in last_syncs(session, now)
+    ]
     stalled = [sync["company_id"] for sync in syncs if sync.get("stalled")]
     detail: dict[str, Any] = {"companies": syncs}
     if stalled:

@@ -1,6 +1,7 @@
 """E-mail about cost code updates, delivered to a real SMTP server (aiosmtpd) by the worker."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
 
@@ -213,9 +214,13 @@ def test_mail_is_retried_while_the_mail_server_is_down_and_listed_for_the_admin(
     waiting = outbox()
     assert {(mail.state, mail.attempts) for mail in waiting} == {("queued", 1)}
     assert all(mail.last_error and mail.next_attempt_at > utcnow() for mail in waiting)
-    auth.login_as("admin")
+    admin = auth.login_as("admin")
+    admin.company.time_zone = "America/Chicago"
+    db.session.commit()
     page = client.get("/company-admin/undelivered-mail").get_data(as_text=True)
     assert "Waiting to be sent" in page and "ConnectionRefusedError" in page
+    # Times in the company's zone, as everywhere else in the portal.
+    assert re.search(r"next try \d{4}-\d\d-\d\d \d\d:\d\d CST\)", page) and " UTC" not in page
     # Not before its next attempt, then once the server is back.
     assert deliver(app) == 0
     assert deliver(app, now=utcnow() + timedelta(minutes=2)) == 2
