@@ -153,6 +153,7 @@ def upgrade_command() -> None:
     heads = list(migration_heads(str(migrations_dir)))
     if before == heads:
         click.echo(f"The database is at this version's schema ({', '.join(heads)}): no migration to run.")
+        _seal_erp_passwords()
         return
     pending = pending_migrations(migrations_dir, before)
     click.echo(f"Database schema: {', '.join(before) or 'none (a new database)'}; "
@@ -165,3 +166,12 @@ def upgrade_command() -> None:
     db.session.rollback()
     was = ", ".join(before) or "none"
     click.echo(f"Upgraded: {was} -> {', '.join(after)} ({len(pending)} migrations ran).")
+    _seal_erp_passwords()
+
+
+def _seal_erp_passwords() -> None:
+    from portal.services.erp_settings import seal_stored_passwords
+
+    sealed = seal_stored_passwords(db.session, current_app.config["SECRET_KEY"])
+    if sealed:
+        click.echo(f"Sealed the ERP settings password stored as plain text of: {', '.join(sealed)}.")

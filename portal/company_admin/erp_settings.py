@@ -48,6 +48,7 @@ def save_erp_settings():
             settings=settings,
             password=password,
             writes_enabled=writes_enabled,
+            secret_key=current_app.config["SECRET_KEY"],
         )
     except PermissionDenied as error:
         deny(str(error))

@@ -133,7 +133,8 @@ def connector_for(company: Any, config: Mapping[str, Any]) -> ErpConnector:
     over the environment's."""
     stored = getattr(company, "erp_connection", None)
     if stored is not None:
-        kind, settings, writes = stored.kind, stored.connector_settings(), stored.writes_enabled
+        kind, writes = stored.kind, stored.writes_enabled
+        settings = stored.connector_settings(config["SECRET_KEY"])
     else:
         kind, settings, writes = provisioned_settings(company, config)
     return build_connector(company, kind, settings, writes, config)

@@ -2,7 +2,7 @@
 
 A company without a row is served as the environment provisions it (ERP_CONNECTOR). The one
 secret (a password) is kept apart from the other settings so nothing that lists settings can
-show it: screens only ever say whether one is set.
+show it (screens only ever say whether one is set), and it is stored sealed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from portal.erp.sealed_password import unseal
 from portal.extensions import db
 from portal.models.company import Company
 from portal.models.levels import utcnow
@@ -31,6 +32,7 @@ class ErpConnection(db.Model):
 
     company: Mapped[Company] = relationship(backref=backref("erp_connection", uselist=False))
 
-    def connector_settings(self) -> dict[str, str]:
-        """The settings a connector is built with, the secret included."""
-        return {**(self.settings or {}), **({"password": self.secret} if self.secret else {})}
+    def connector_settings(self, secret_key: str) -> dict[str, str]:
+        """The settings a connector is built with, the secret unsealed."""
+        secret = {"password": unseal(self.secret, secret_key)} if self.secret else {}
+        return {**(self.settings or {}), **secret}

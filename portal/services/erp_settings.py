@@ -10,12 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
 from portal.erp import connectors
 from portal.erp.base import ErpError
+from portal.erp.sealed_password import is_sealed, seal
 from portal.models import Company, CompanyTool, ErpConnection, Level, User
 from portal.services import PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
@@ -100,8 +102,10 @@ def save_erp_settings(
     settings: Mapping[str, str],
     password: str = "",
     writes_enabled: bool = False,
+    secret_key: str,
 ) -> str:
-    """Store the company's connector; a blank password keeps the stored one. Returns the message."""
+    """Store the company's connector; a blank password keeps the stored one, and a typed one is
+    stored sealed under `secret_key`. Returns the message."""
     _require_admin(actor)
     company = session.get(Company, actor.company_id)
     if kind not in dict(kinds_for(company)):
@@ -137,7 +141,7 @@ def save_erp_settings(
         kept_password = stored.kind == kind and not password
         stored.kind, stored.settings, stored.writes_enabled = kind, wanted, writes_enabled
         if not kept_password:
-            stored.secret = password.strip()
+            stored.secret = seal(password.strip(), secret_key)
         record_event(
             session,
             company_id=company.id,
@@ -214,3 +218,14 @@ def _without_password(url: str) -> str:
         return url
     # URL.set(password=None) would keep the password: None there means "unchanged".
     return parsed._replace(password=None).render_as_string(hide_password=False) if parsed.password else url
+
+
+def seal_stored_passwords(session: Session, secret_key: str) -> list[str]:
+    """Seal every ERP settings password still stored as plain text (from before sealing), under
+    this portal's key. Run by `portal upgrade`; returns the companies' names."""
+    with transaction(session):
+        stored = session.scalars(select(ErpConnection).where(ErpConnection.secret != "")).all()
+        plain = [connection for connection in stored if not is_sealed(connection.secret)]
+        for connection in plain:
+            connection.secret = seal(connection.secret, secret_key)
+        return [connection.company.name for connection in plain]

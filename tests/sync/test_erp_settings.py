@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 
+import pytest
+
 from portal.erp.connectors import connector_for
 from portal.erp.sage100_database import Sage100DatabaseConnector
+from portal.erp.sealed_password import PasswordUnreadable
 from portal.extensions import db
-from tests.helpers import audit_events, company_by_slug
+from portal.models import ErpConnection
+from portal.services import erp_settings
+from tests.helpers import audit_events, company_by_slug, user_by_email
 
 PAGE = "/company-admin/erp-settings"
 TEST = "/company-admin/erp-settings/test"
@@ -36,11 +41,14 @@ def test_erp_settings_store_the_company_connector_and_never_show_the_password(ap
     assert 'value="mssql+pymssql://api@sql1/Ridgeline"' in text
     assert "Set: leave blank to keep it" in text
     stored = company_by_slug("ridgeline").erp_connection
-    assert stored.secret == "Secr3t" and "Secr3t" not in str(stored.settings)
+    assert "Secr3t" not in stored.secret and "Secr3t" not in str(stored.settings)
+    assert stored.connector_settings(app.config["SECRET_KEY"])["password"] == "Secr3t"
     # A blank password keeps the stored one.
     save(client, kind="sage100_database", url="mssql+pymssql://api@sql2/Ridgeline")
     db.session.expire_all()
-    assert company_by_slug("ridgeline").erp_connection.secret == "Secr3t"
+    assert company_by_slug("ridgeline").erp_connection.connector_settings(app.config["SECRET_KEY"]) == {
+        "url": "mssql+pymssql://api@sql2/Ridgeline", "password": "Secr3t",
+    }
     event = audit_events("erp_settings.save")[0]
     assert "Secr3t" not in str(event.details) and event.details["password_changed"] is True
 
@@ -132,3 +140,34 @@ def test_a_database_url_that_is_not_a_url_is_refused_with_a_message_naming_it(ap
     text = html.unescape(response.get_data(as_text=True))
     assert 'Database URL "SAGESERVER\\Ridgeline" is not a URL' in text
     assert company_by_slug("ridgeline").erp_connection is None
+
+
+def test_the_erp_password_is_stored_sealed_and_another_portals_key_says_to_type_it_again(app, client, auth):
+    auth.login_as("admin")
+    save(client, kind="sage100_database", url="mssql+pymssql://api@sql1/Ridgeline", password="Secr3t")
+    stored = company_by_slug("ridgeline").erp_connection
+    # The database alone (a backup, a dump) does not give the password away.
+    assert stored.secret.startswith("sealed:") and "Secr3t" not in stored.secret
+    with pytest.raises(PasswordUnreadable, match="type the password again"):
+        connector_for(company_by_slug("ridgeline"), {**app.config, "SECRET_KEY": "another portal's key"})
+    check = erp_settings.test_connection(
+        db.session, actor=user_by_email("admin@ridgeline.test"),
+        config={**app.config, "SECRET_KEY": "another portal's key"},
+    )
+    assert check.message.startswith(
+        "Test connection failed: The password on Company Admin → ERP settings cannot be read"
+    )
+
+
+def test_a_password_stored_as_plain_text_before_sealing_is_read_and_portal_upgrade_seals_it(app):
+    company = company_by_slug("ridgeline")
+    db.session.add(ErpConnection(company_id=company.id, kind="sage100_database", secret="Old-pw",
+                                 settings={"url": "mssql+pymssql://api@sql1/Ridgeline"}))
+    db.session.commit()
+    assert company.erp_connection.connector_settings(app.config["SECRET_KEY"])["password"] == "Old-pw"
+    assert erp_settings.seal_stored_passwords(db.session, app.config["SECRET_KEY"]) == [company.name]
+    db.session.expire_all()
+    stored = company_by_slug("ridgeline").erp_connection
+    assert stored.secret.startswith("sealed:")
+    assert stored.connector_settings(app.config["SECRET_KEY"])["password"] == "Old-pw"
+    assert erp_settings.seal_stored_passwords(db.session, app.config["SECRET_KEY"]) == []
