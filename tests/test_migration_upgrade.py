@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, String, inser
 from portal import create_app
 from portal.config import TestConfig
 from portal.extensions import db
+from portal.models import Company, ErpConnection
 from tests.helpers import migration_revisions, side_paths
 from tests.test_migrations import empty_postgres_database  # noqa: F401  (fixture)
 
@@ -147,3 +148,22 @@ def test_portal_upgrade_on_a_new_database_builds_it(tmp_path):
     revisions = migration_revisions()
     assert f"Database schema: none (a new database); this version's: {revisions[-1]}." in result.output
     assert f"Upgraded: none -> {revisions[-1]} ({len(revisions)} migrations ran)." in result.output
+
+
+def test_portal_upgrade_seals_an_erp_password_stored_as_plain_text(tmp_path):
+    app = _app_at(f"sqlite:///{tmp_path / 'plain-password.sqlite'}", tmp_path, "head")
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["portal", "seed-demo"]).exit_code == 0
+        company = db.session.scalars(select(Company).order_by(Company.id)).first()
+        company_name = company.name
+        db.session.add(ErpConnection(company_id=company.id, kind="sage100_database", secret="Old-pw",
+                                     settings={"url": "mssql+pymssql://api@sql1/Books"}))
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["portal", "upgrade"])
+        db.session.expire_all()
+        stored = db.session.scalar(select(ErpConnection))
+        assert stored.secret.startswith("sealed:") and "Old-pw" not in stored.secret
+        db.session.remove()
+        db.engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert f"Sealed the ERP settings password stored as plain text of: {company_name}." in result.output
