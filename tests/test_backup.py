@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import json
+import shutil
 import sqlite3
 import threading
 import zipfile
@@ -19,7 +20,9 @@ from portal.models import (
     LAST_BACKUP,
     WORKER_HEARTBEAT,
     AuditEvent,
+    Company,
     CostCodeUpdateRequest,
+    ErpConnection,
     Project,
     utcnow,
 )
@@ -379,3 +382,26 @@ def test_each_companys_reference_erp_database_is_backed_up_and_restored(source, 
     assert table_contents(tmp_path / "fresh" / "erp-ridgeline.sqlite") == table_contents(
         folder / "erp-ridgeline.sqlite"
     )
+
+
+def test_the_file_connector_folders_a_company_chose_on_erp_settings_are_backed_up_and_restored(
+    source, tmp_path
+):
+    chosen = tmp_path / "sage-share"
+    (chosen / "ridgeline" / "in").mkdir(parents=True)
+    (chosen / "ridgeline" / "in" / "cost-codes.csv").write_text("2010.000,Concrete Forms\n")
+    company = db.session.scalar(select(Company).where(Company.slug == "ridgeline"))
+    db.session.add(ErpConnection(company_id=company.id, kind="sage100_files", settings={
+        "inbox": str(chosen / "{company}" / "in"), "outbox": str(chosen / "{company}" / "out"),
+    }))
+    db.session.commit()
+    archive = backup(source, tmp_path / "backups")
+    with zipfile.ZipFile(archive) as opened:
+        assert "sage100-chosen/ridgeline/inbox/cost-codes.csv" in opened.namelist()
+    shutil.rmtree(chosen)  # the disk the share was on is lost
+
+    result = restore_into(tmp_path / "fresh", archive)
+
+    assert result.exit_code == 0, result.output
+    assert "the Sage file connector's ridgeline's inbox" in result.output
+    assert (chosen / "ridgeline" / "in" / "cost-codes.csv").read_text() == "2010.000,Concrete Forms\n"

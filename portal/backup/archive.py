@@ -15,6 +15,7 @@ from typing import Any
 
 from portal.backup import BackupError, InstanceFiles
 from portal.backup.manifest import (
+    CHOSEN_SAGE_FOLDERS,
     ERP_COMPANIES_FOLDER,
     ERP_DATABASE_NAME,
     MANIFEST_NAME,
@@ -60,6 +61,35 @@ def company_erp_databases(erp_database: Path) -> list[Path]:
     return sorted(erp_database.parent.glob(f"{erp_database.stem}-*{erp_database.suffix}"))
 
 
+# A Company Admin may choose the Sage file connector's folders on ERP settings ("{company}"
+# stands for the company's slug there, as in portal/erp/connectors.py).
+CHOSEN_FOLDERS_SQL = """
+SELECT c.slug, e.settings FROM erp_connections e JOIN companies c ON c.id = e.company_id
+WHERE e.kind = 'sage100_files' ORDER BY c.slug
+"""
+
+
+def chosen_sage_folders(portal_database: Path, already: dict[str, Path]) -> dict[str, Path]:
+    """The folders companies chose on ERP settings, read from the snapshot being archived (so
+    they match it), leaving out any the environment's folders already hold."""
+    with sqlite3.connect(portal_database) as connection:
+        try:
+            rows = connection.execute(CHOSEN_FOLDERS_SQL).fetchall()
+        except sqlite3.OperationalError:  # a database from before ERP settings existed
+            return {}
+    held = [folder.resolve() for folder in already.values()]
+    chosen: dict[str, Path] = {}
+    for slug, settings in rows:
+        for role in ("inbox", "outbox"):
+            setting = (json.loads(settings or "{}").get(role) or "").strip()
+            if not setting:
+                continue
+            folder = Path(setting.replace("{company}", slug))
+            if not any(folder.resolve() == root or root in folder.resolve().parents for root in held):
+                chosen[f"{CHOSEN_SAGE_FOLDERS}/{slug}/{role}"] = folder
+    return chosen
+
+
 def archive_path(destination: Path, now: datetime) -> Path:
     """PATH may name the archive (….zip) or the folder archives are kept in."""
     if destination.suffix.lower() == ".zip" and not destination.is_dir():
@@ -67,8 +97,9 @@ def archive_path(destination: Path, now: datetime) -> Path:
     return destination / f"{ARCHIVE_PREFIX}{now.strftime(ARCHIVE_TIME_FORMAT)}.zip"
 
 
-def _gather(files: InstanceFiles, staging: Path) -> tuple[dict[str, Path], list[str]]:
-    """Copies of everything the archive holds, in `staging`; and notes on what it leaves out."""
+def _gather(files: InstanceFiles, staging: Path) -> tuple[dict[str, Path], list[str], dict[str, Path]]:
+    """Copies of everything the archive holds, in `staging`; notes on what it leaves out; and
+    the file connector's folders companies chose, by their names in the archive."""
     members: dict[str, Path] = {}
     notes: list[str] = []
     portal_database = files.portal_database_path
@@ -94,11 +125,12 @@ def _gather(files: InstanceFiles, staging: Path) -> tuple[dict[str, Path], list[
         members[SECRET_KEY_NAME] = files.secret_key_path
     else:
         notes.append("The secret key comes from the SECRET_KEY setting: keep it with the archive yourself.")
-    for prefix, folder in sorted(files.sage_folders.items()):
+    chosen = chosen_sage_folders(staging / PORTAL_DATABASE_NAME, files.sage_folders)
+    for prefix, folder in sorted({**files.sage_folders, **chosen}.items()):
         for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
             if path.is_file():
                 members[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path
-    return members, notes
+    return members, notes, chosen
 
 
 def _write_zip(target: Path, members: dict[str, Path], manifest: dict[str, Any]) -> None:
@@ -136,7 +168,7 @@ def create_backup(files: InstanceFiles, destination: Path, *, keep_days: int | N
     with staging_dir as staging_name:
         staging = Path(staging_name)
         try:
-            members, notes = _gather(files, staging)
+            members, notes, chosen_folders = _gather(files, staging)
         except sqlite3.Error as error:
             raise BackupError(f"A database could not be copied: {error}. Nothing was changed.") from error
         except OSError as error:
@@ -153,6 +185,7 @@ def create_backup(files: InstanceFiles, destination: Path, *, keep_days: int | N
             files={name: {"sha256": file_digest(path), "bytes": path.stat().st_size}
                    for name, path in members.items()},
             notes=notes,
+            folders={prefix: str(folder) for prefix, folder in chosen_folders.items()},
         )
         _write_zip(target, members, manifest)
     pruned = prune_backups(target.parent, keep_days, now, keep=target) if keep_days is not None else []

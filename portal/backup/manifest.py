@@ -13,6 +13,7 @@ PORTAL_DATABASE_NAME = "portal.sqlite"
 ERP_DATABASE_NAME = "erp.sqlite"
 # The reference ERP keeps each company in a database of its own, beside its directory database.
 ERP_COMPANIES_FOLDER = "erp-companies"
+CHOSEN_SAGE_FOLDERS = "sage100-chosen"
 SECRET_KEY_NAME = "secret_key"  # noqa: S105 (the file's name in the archive)
 
 # The counts an administrator checks a restore by, in the users' words, and their tables.
@@ -65,7 +66,7 @@ def headline_counts(table_rows: dict[str, int]) -> dict[str, int]:
 
 def build_manifest(*, created_at: str, database_kind: str, schema_revision: list[str],
                    table_rows: dict[str, int], files: dict[str, dict[str, Any]],
-                   notes: list[str]) -> dict[str, Any]:
+                   notes: list[str], folders: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "format": MANIFEST_FORMAT,
         "app_version": app_version(),
@@ -76,4 +77,6 @@ def build_manifest(*, created_at: str, database_kind: str, schema_revision: list
         "table_rows": table_rows,
         "files": files,
         "notes": notes,
+        # Where each folder chosen on ERP settings was, so a restore puts it back there.
+        "folders": folders or {},
     }

@@ -138,11 +138,19 @@ def plan_restore(files: InstanceFiles, archive_path: Path, *, heartbeat_max_age_
     if SECRET_KEY_NAME in manifest["files"]:
         plan.replaces.append(("the instance secret key (everyone logs in again)", str(files.secret_key_path),
                               _describe(files.secret_key_path, "key")))
-    for prefix, folder in sorted(files.sage_folders.items()):
+    for prefix, folder in sorted(_sage_folders(files, manifest).items()):
         if any(name.startswith(prefix + "/") for name in manifest["files"]):
-            plan.replaces.append((f"the Sage file connector's {prefix.split('/')[-1]}", str(folder),
+            whose = f"{prefix.split('/')[1]}'s " if prefix.count("/") == 2 else ""
+            plan.replaces.append((f"the Sage file connector's {whose}{prefix.split('/')[-1]}", str(folder),
                                   _describe(folder, "folder")))
     return plan
+
+
+def _sage_folders(files: InstanceFiles, manifest: dict) -> dict[str, Path]:
+    """The environment's file connector folders, and those companies chose on ERP settings,
+    put back where the archive says they were."""
+    chosen = {prefix: Path(path) for prefix, path in manifest.get("folders", {}).items()}
+    return {**files.sage_folders, **chosen}
 
 
 def _install_sqlite(source: Path, target: Path) -> None:
@@ -186,7 +194,7 @@ def restore_backup(files: InstanceFiles, archive_path: Path, plan: RestorePlan) 
             descriptor = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write((staging / SECRET_KEY_NAME).read_bytes())
-        for prefix, folder in files.sage_folders.items():
+        for prefix, folder in _sage_folders(files, manifest).items():
             for name in manifest["files"]:
                 if name.startswith(prefix + "/"):
                     target = folder / name[len(prefix) + 1:]
