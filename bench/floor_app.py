@@ -1,40 +1,37 @@
-"""The floors: a bare Flask app that renders the same rows from raw sqlite3 with Jinja.
+"""The floors: a bare Flask app that sends the same pages from raw SQL with compiled templates.
 
-No ORM, no login, no permission checks, no layout: what the hardware gives for these rows.
+No ORM, no log-in, no permission checks: what the hardware gives for the same work. The
+database is BENCH_DATABASE_URL (the portal's own: raw sqlite3 on SQLite, raw psycopg on
+PostgreSQL).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from functools import cache
 from itertools import groupby
 
-from flask import Flask, render_template_string
+from flask import Flask
 
-READY_TO_UPDATE_SQL = """
-SELECT p.number, p.name, p.erp_job_number, u.name, r.requested_at,
-       (SELECT count(*) FROM update_request_lines l WHERE l.request_id = r.id)
-FROM cost_code_update_requests r
-JOIN projects p ON p.id = r.project_id
-JOIN users u ON u.id = r.requested_by_id
-WHERE r.company_id = ? AND r.status IN ('requested', 'approved')
-ORDER BY r.status, r.requested_at LIMIT 50 OFFSET 0
-"""
+from bench.floor_jobs import Database, jobs_page
+
+# The page's CSRF token: a fixed one (the portal signs one per session).
+FLOOR_CSRF_TOKEN = "floor-csrf-token"
+
 # The Cost Codes for Update window: one row per code with a box per company cost type, the
 # requested ones and those already in the ERP marked, as the portal's window shows them.
 WINDOW_SQL = """
 SELECT code, description, cost_type_code, change, project_cost_code_id FROM update_request_lines
-WHERE request_id = ? ORDER BY length(code), code, cost_type_code
+WHERE request_id = :request_id ORDER BY length(code), code, cost_type_code
 """
 WINDOW_EXPORTED_SQL = """
 SELECT a.project_cost_code_id, t.code FROM cost_type_assignments a JOIN cost_types t ON t.id = a.cost_type_id
 WHERE a.erp_state = 'exported' AND a.project_cost_code_id IN
-      (SELECT project_cost_code_id FROM update_request_lines WHERE request_id = ?)
+      (SELECT project_cost_code_id FROM update_request_lines WHERE request_id = :request_id)
 """
 WINDOW_COST_TYPES_SQL = """
 SELECT code, code || ' ' || name FROM cost_types
-WHERE company_id = (SELECT company_id FROM cost_code_update_requests WHERE id = ?) ORDER BY code
+WHERE company_id = (SELECT company_id FROM cost_code_update_requests WHERE id = :request_id) ORDER BY code
 """
 WINDOW = (
     '<!doctype html><title>floor</title><table><tbody>\n'
@@ -57,24 +54,19 @@ WINDOW = (
     '{% else %}<span class="tag tag-warning">Adds cost type</span>{% endif %}</td></tr>\n'
     "{% endfor %}</tbody></table>"
 )
-TABLE = """<!doctype html><title>floor</title><table>
-{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}
-</table>"""
 
 app = Flask(__name__)
 
 
-def _rows(sql: str, parameter: int) -> list[tuple]:
-    connection = sqlite3.connect(os.environ["BENCH_SQLITE_PATH"])
-    try:
-        return connection.execute(sql, (parameter,)).fetchall()
-    finally:
-        connection.close()
+@cache
+def database() -> Database:
+    return Database(os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{os.environ['BENCH_SQLITE_PATH']}")
 
 
-@app.route("/ready-to-update/<int:company_id>")
-def ready_to_update(company_id: int):
-    return render_template_string(TABLE, rows=_rows(READY_TO_UPDATE_SQL, company_id))
+@app.route("/jobs/<int:company_id>/<int:user_id>")
+def jobs(company_id: int, user_id: int):
+    """The Jobs tab, Ready to Update, as the approver sees it (bench/floor_jobs.py)."""
+    return jobs_page(database(), user_id, company_id, FLOOR_CSRF_TOKEN)
 
 
 @cache
@@ -85,15 +77,11 @@ def _window_template():
 
 @app.route("/window/<int:request_id>")
 def window(request_id: int):
-    connection = sqlite3.connect(os.environ["BENCH_SQLITE_PATH"])
-    try:
-        lines = connection.execute(WINDOW_SQL, (request_id,)).fetchall()
-        exported: dict[int, set[str]] = {}
-        for code_id, type_code in connection.execute(WINDOW_EXPORTED_SQL, (request_id,)):
-            exported.setdefault(code_id, set()).add(type_code)
-        cost_types = connection.execute(WINDOW_COST_TYPES_SQL, (request_id,)).fetchall()
-    finally:
-        connection.close()
+    lines = database().all(WINDOW_SQL, request_id=request_id)
+    exported: dict[int, set[str]] = {}
+    for code_id, type_code in database().all(WINDOW_EXPORTED_SQL, request_id=request_id):
+        exported.setdefault(code_id, set()).add(type_code)
+    cost_types = database().all(WINDOW_COST_TYPES_SQL, request_id=request_id)
     rows = []
     for (code, code_id), group in groupby(lines, key=lambda line: (line[0], line[4])):
         group = list(group)

@@ -117,8 +117,7 @@ class Bench:
         from portal.config import Config
 
         started = time.perf_counter()
-        # The floors always read raw SQLite; ours reads the chosen database.
-        self.floor_ids = self._generate_into(f"sqlite:///{self.sqlite_path}")
+        # The floors read the same database as ours, raw: sqlite3 on SQLite, psycopg on PostgreSQL.
         if self.db == "postgresql":
             from sqlalchemy import create_engine, text
 
@@ -130,10 +129,10 @@ class Bench:
                 connection.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
             admin.dispose()
             self.url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.pg_name}"
-            self.ids = self._generate_into(self.url)
         else:
             self.url = f"sqlite:///{self.sqlite_path}"
-            self.ids = self.floor_ids
+        self.ids = self._generate_into(self.url)
+        self.floor_ids = self.ids
         self.app = create_app(
             Config,
             SQLALCHEMY_DATABASE_URI=self.url,
@@ -149,6 +148,7 @@ class Bench:
             "SECRET_KEY": SECRET,
             "HUEY_IMMEDIATE": "1",
             "BENCH_SQLITE_PATH": str(self.sqlite_path),
+            "BENCH_DATABASE_URL": self.url,
             "PORTAL_INSTANCE_DIR": str(self.work / "instance"),
             "BENCH_QUICK": "1" if self.quick else "0",
         }
@@ -219,15 +219,17 @@ class Bench:
 
     def _probe(self, what: str, project_id: int) -> dict:
         """Run in a child process so its peak RSS is its own."""
-        # Each probe works on its own copy of the generated SQLite file (the floor always does).
+        if self.db == "postgresql":
+            # Ours and the floor (raw psycopg) work on the shared database in turn.
+            return self._run_probe(what, self.url, project_id, self.ids.pm_id, self.url)
+        # Each probe works on its own copy of the generated SQLite file.
         copy = self.work / f"probe-{what}-{project_id}.sqlite"
         # The backup API, not a file copy: the live file may have frames in its WAL, and a
         # copy must never meet a -wal left over from an earlier probe of the same name.
         with closing(sqlite3.connect(self.sqlite_path)) as source, closing(sqlite3.connect(copy)) as target:
             source.backup(target)
-        url = f"sqlite:///{copy}" if self.db == "sqlite" else self.url
         try:
-            return self._run_probe(what, url, project_id, self.ids.pm_id, copy)
+            return self._run_probe(what, f"sqlite:///{copy}", project_id, self.ids.pm_id, copy)
         finally:
             for leftover in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
                 leftover.unlink(missing_ok=True)

@@ -56,23 +56,45 @@ def refresh(url: str, project_id: int, actor_id: int) -> dict:
         }
 
 
+def raw_connection(url: str):
+    """The floors' own connection: sqlite3 on a file, psycopg on PostgreSQL (no SQLAlchemy)."""
+    if url.startswith("postgresql"):
+        import psycopg
+
+        return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    return sqlite3.connect(url.removeprefix("sqlite:///"))
+
+
+def placeholders(url: str, statement: str) -> str:
+    """`?` for sqlite3, `%s` for psycopg."""
+    return statement.replace("?", "%s") if url.startswith("postgresql") else statement
+
+
 def floor(scratch: str, project_id: int) -> dict:
-    """Raw sqlite3: read the company list, executemany the same rows into the project."""
-    connection = sqlite3.connect(scratch)
+    """Raw SQL: read the company list, executemany its rows into the project; the codes the
+    project has already stay as they are (as a refresh leaves them)."""
+    url = scratch if scratch.startswith("postgresql") else f"sqlite:///{scratch}"
+    connection = raw_connection(url)
     started = time.perf_counter()
-    company_id = connection.execute("SELECT company_id FROM projects WHERE id = ?", (project_id,)).fetchone()[
-        0
-    ]
-    rows = connection.execute(
-        "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? AND active "
-        "AND NOT archived",
+    cursor = connection.cursor()
+    cursor.execute(placeholders(url, "SELECT company_id FROM projects WHERE id = ?"), (project_id,))
+    company_id = cursor.fetchone()[0]
+    cursor.execute(
+        placeholders(
+            url,
+            "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? "
+            "AND active AND NOT archived",
+        ),
         (company_id,),
-    ).fetchall()
-    connection.execute("DELETE FROM project_cost_codes WHERE project_id = ?", (project_id,))
-    connection.executemany(
-        "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, "
-        "active, origin, not_in_company_list, created_at) "
-        "VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
+    )
+    rows = cursor.fetchall()
+    cursor.executemany(
+        placeholders(
+            url,
+            "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, "
+            "active, origin, not_in_company_list, created_at) "
+            "VALUES (?, ?, ?, ?, ?, true, 'company', false, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING",
+        ),
         [(project_id, *row) for row in rows],
     )
     connection.commit()
