@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from bench.harness import Bench, PortalWrong, Row, median_ms
 
 
@@ -17,8 +15,7 @@ def jobs_tab_in_process(bench: Bench) -> None:
     # As for a logged-in browser: the page leaves the session alone.
     assert "Set-Cookie" not in response.headers, response.headers.get("Set-Cookie")
     floor_client = floor_app.test_client()
-    os.environ["BENCH_SQLITE_PATH"] = str(bench.sqlite_path)
-    floor_url = f"/ready-to-update/{bench.floor_ids.company_id}"
+    floor_url = bench.jobs_floor_path()
     repeat = 30 if bench.quick else 100
     ours = median_ms(lambda: client.get(url), repeat)
     floor = median_ms(lambda: floor_client.get(floor_url), repeat)
@@ -47,7 +44,6 @@ def update_window(bench: Bench) -> None:
     assert response.status_code == 200, (url, response.status_code)
     assert response.data.count(b"<tr") >= bench.scale.big_request_lines
     floor_client = floor_app.test_client()
-    os.environ["BENCH_SQLITE_PATH"] = str(bench.sqlite_path)
     repeat = 10 if bench.quick else 30
     ours = median_ms(lambda: client.get(url, headers={"HX-Request": "true"}), repeat)
     floor = median_ms(lambda: floor_client.get(f"/window/{bench.floor_ids.big_request_id}"), repeat)

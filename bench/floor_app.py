@@ -12,11 +12,15 @@ from functools import cache
 from itertools import groupby
 
 from flask import Flask
+from flask_compress import Compress
+from itsdangerous import URLSafeTimedSerializer
 
 from bench.floor_jobs import Database, jobs_page
+from portal.config import Config
 
-# The page's CSRF token: a fixed one (the portal signs one per session).
-FLOOR_CSRF_TOKEN = "floor-csrf-token"
+# The page's CSRF token: one signed at start-up, as long as the one the portal signs for the
+# bench's session (bench.session.signed_session), so the pages are the same size.
+FLOOR_CSRF_TOKEN = URLSafeTimedSerializer("floor", salt="wtf-csrf-token").dumps("bench-csrf-1")
 
 # The Cost Codes for Update window: one row per code with a box per company cost type, the
 # requested ones and those already in the ERP marked, as the portal's window shows them.
@@ -56,6 +60,9 @@ WINDOW = (
 )
 
 app = Flask(__name__)
+# The same compression as the portal's, so the floor sends the same bytes.
+app.config.update({key: value for key, value in vars(Config).items() if key.startswith("COMPRESS_")})
+Compress(app)
 
 
 @cache

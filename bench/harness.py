@@ -152,6 +152,8 @@ class Bench:
             "PORTAL_INSTANCE_DIR": str(self.work / "instance"),
             "BENCH_QUICK": "1" if self.quick else "0",
         }
+        # The floor app, imported in this process too, reads the same database.
+        os.environ["BENCH_DATABASE_URL"] = self.url
         print(f"generated {self.scale} in {time.perf_counter() - started:.1f}s ({self.db})", flush=True)
 
     def _generate_into(self, url: str):
@@ -184,6 +186,10 @@ class Bench:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
             admin.dispose()
+
+    def jobs_floor_path(self) -> str:
+        """The Jobs tab's floor (bench/floor_jobs.py), Ready to Update as the approver sees it."""
+        return f"/jobs/{self.floor_ids.company_id}/{self.ids.approver_id}"
 
     def session_cookie(self, user_id: int) -> str:
         from portal.extensions import db
