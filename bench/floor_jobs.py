@@ -91,8 +91,10 @@ WHERE r.company_id = :company_id AND r.status IN ('requested', 'approved') AND p
 ORDER BY r.status, r.requested_at, r.id LIMIT :limit OFFSET :offset
 """
 COMPANY_SQL = """
-SELECT c.name, c.slug, c.time_zone, c.sync_schedule, c.next_sync_at, u.name
-FROM users u JOIN companies c ON c.id = u.company_id WHERE u.id = :user_id
+SELECT c.name, c.slug, c.time_zone, c.sync_schedule, c.next_sync_at, u.name, c.erp_system, e.kind,
+       e.writes_enabled
+FROM users u JOIN companies c ON c.id = u.company_id LEFT JOIN erp_connections e ON e.company_id = c.id
+WHERE u.id = :user_id
 """
 ROW_FIELDS = (
     "id", "requested_by_id", "requested_at", "project_label", "erp_job_number", "requested_by_name",
@@ -215,7 +217,14 @@ def _named_to_pyformat(statement: str) -> str:
 
 def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str) -> str:
     """Ready to Update's first page for the approver, as the portal's Jobs tab renders it."""
-    name, slug, zone_name, schedule, next_sync_at, user_name = database.one(COMPANY_SQL, user_id=user_id)
+    name, slug, zone_name, schedule, next_sync_at, user_name, erp_system, kind, writes = database.one(
+        COMPANY_SQL, user_id=user_id
+    )
+    if (kind not in (None, "reference") and not (kind == "sage100_database" and writes)) or (
+        erp_system == "sage300"
+    ):
+        # The note Ready to Update shows where approved codes do not simply go into the ERP.
+        raise NotImplementedError("the floor renders a Sage 100 Contractor company the ERP takes codes from")
     counts = dict(zip((*FILTER_COUNTS, "waiting_for_approval"),
                       database.one(COUNTS_SQL, company_id=company_id), strict=True))
     items = [
