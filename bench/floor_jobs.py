@@ -221,7 +221,7 @@ def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str
         COMPANY_SQL, user_id=user_id
     )
     if (kind not in (None, "reference") and not (kind == "sage100_database" and writes)) or (
-        erp_system == "sage300"
+        erp_system == "sage300cre"
     ):
         # The note Ready to Update shows where approved codes do not simply go into the ERP.
         raise NotImplementedError("the floor renders a Sage 100 Contractor company the ERP takes codes from")
