@@ -151,7 +151,9 @@ def url_for_rows(endpoint: str, _argument: str, **values):
 
 @pass_context
 def _when(context, value):  # noqa: ANN001
-    return local_time(_datetime(value), context["layout"].time_zone)
+    # As the portal's filter: the view's `time_zone`, or the full page's layout's.
+    zone = context.get("time_zone") or getattr(context.get("layout"), "time_zone", None)
+    return local_time(_datetime(value), zone)
 
 
 def _datetime(value):  # noqa: ANN001
@@ -175,7 +177,8 @@ def environment() -> Environment:
         ),
     )
     env.filters["when"] = _when
-    env.get_template("erp_integrations/jobs.html")
+    for page in ("erp_integrations/jobs.html", "erp_integrations/_cost_codes_for_update.html"):
+        env.get_template(page)
     return env
 
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 import pytest
 
+from bench.floor_app import window_partial
 from bench.floor_jobs import Database, jobs_page
 from bench.generate import Scale, generate
 from bench.session import USER_AGENT, signed_session
@@ -28,6 +29,11 @@ CSRF = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]*"')
 
 def _masked(html: str, user_name: str) -> str:
     return CSRF.sub(r'\1CSRF"', html).replace(user_name, "USER")
+
+
+def _difference(ours: str, floor: str) -> str:
+    lines = difflib.unified_diff(ours.splitlines(), floor.splitlines(), "portal", "floor", lineterm="", n=1)
+    return "\n".join(list(lines)[:40])
 
 
 @pytest.fixture
@@ -55,10 +61,21 @@ def test_jobs_tab_floor_sends_the_portals_page(app, database_url, generated):
 
     floor = jobs_page(Database(database_url), generated.approver_id, generated.company_id, "token")
 
-    difference = list(
-        difflib.unified_diff(
-            _masked(ours, approver.name).splitlines(), _masked(floor, approver.name).splitlines(),
-            "portal", "floor", lineterm="", n=1,
-        )
-    )
-    assert not difference, "the floor's page differs from the portal's:\n" + "\n".join(difference[:40])
+    difference = _difference(_masked(ours, approver.name), _masked(floor, approver.name))
+    assert not difference, difference
+
+
+def test_update_window_floor_sends_the_portals_window(app, database_url, generated):
+    approver = db.session.get(User, generated.approver_id)
+    client = app.test_client()
+    client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
+    client.set_cookie("session", signed_session(app, approver, "bench-csrf"))
+    url = f"/erp-integrations/requests/{generated.big_request_id}/requested-updates"
+    response = client.get(url, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    ours = response.get_data(as_text=True)
+    assert ours.count('<th scope="row" class="code">') == TINY.big_request_lines
+
+    floor = window_partial(Database(database_url), generated.big_request_id)
+
+    assert not _difference(ours, floor), _difference(ours, floor)
