@@ -1,102 +1,106 @@
-"""The floors: a bare Flask app that renders the same rows from raw sqlite3 with Jinja.
+"""The floors: a bare Flask app that sends the same pages from raw SQL with compiled templates.
 
-No ORM, no login, no permission checks, no layout: what the hardware gives for these rows.
+No ORM, no log-in, no permission checks: what the hardware gives for the same work. The
+database is BENCH_DATABASE_URL (the portal's own: raw sqlite3 on SQLite, raw psycopg on
+PostgreSQL).
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
 from functools import cache
 from itertools import groupby
+from types import SimpleNamespace
 
-from flask import Flask, render_template_string
+from flask import Flask
+from flask_compress import Compress
+from itsdangerous import URLSafeTimedSerializer
 
-READY_TO_UPDATE_SQL = """
-SELECT p.number, p.name, p.erp_job_number, u.name, r.requested_at,
-       (SELECT count(*) FROM update_request_lines l WHERE l.request_id = r.id)
-FROM cost_code_update_requests r
-JOIN projects p ON p.id = r.project_id
-JOIN users u ON u.id = r.requested_by_id
-WHERE r.company_id = ? AND r.status IN ('requested', 'approved')
-ORDER BY r.status, r.requested_at LIMIT 50 OFFSET 0
-"""
-# The Cost Codes for Update window: one row per code with a box per company cost type, the
-# requested ones and those already in the ERP marked, as the portal's window shows them.
+from bench.floor_jobs import Database, environment, jobs_page
+from portal.config import Config
+
+# The page's CSRF token: one signed at start-up, as long as the one the portal signs for the
+# bench's session (bench.session.signed_session), so the pages are the same size.
+FLOOR_CSRF_TOKEN = URLSafeTimedSerializer("floor", salt="wtf-csrf-token").dumps("bench-csrf-1")
+
+# The Cost Codes for Update window (its htmx partial): one row per code with a box per company
+# cost type, the requested ones and those already in the ERP marked, through the portal's own
+# template (bench/floor_jobs.py's environment).
 WINDOW_SQL = """
-SELECT code, description, cost_type_code, change, project_cost_code_id FROM update_request_lines
-WHERE request_id = ? ORDER BY length(code), code, cost_type_code
+SELECT code, project_cost_code_id, description, cost_type_code, change FROM update_request_lines
+WHERE request_id = :request_id ORDER BY length(code), code, cost_type_code
 """
 WINDOW_EXPORTED_SQL = """
 SELECT a.project_cost_code_id, t.code FROM cost_type_assignments a JOIN cost_types t ON t.id = a.cost_type_id
 WHERE a.erp_state = 'exported' AND a.project_cost_code_id IN
-      (SELECT project_cost_code_id FROM update_request_lines WHERE request_id = ?)
+      (SELECT project_cost_code_id FROM update_request_lines WHERE request_id = :request_id)
 """
 WINDOW_COST_TYPES_SQL = """
 SELECT code, code || ' ' || name FROM cost_types
-WHERE company_id = (SELECT company_id FROM cost_code_update_requests WHERE id = ?) ORDER BY code
+WHERE company_id = (SELECT company_id FROM cost_code_update_requests WHERE id = :request_id) ORDER BY code
 """
-WINDOW = (
-    '<!doctype html><title>floor</title><table><tbody>\n'
-    "{% for code, description, requested, change, exported in rows -%}\n"
-    '<tr><th scope="row" class="code">{{ code }}</th><td>{{ description }}</td>\n'
-    "{%- for type_code, label in cost_types -%}\n"
-    "{%- if type_code in requested -%}\n"
-    '<td class="center box-requested"><input type="checkbox" disabled checked '
-    'aria-label="{{ code }} {{ label }} (requested)">'
-    '<span class="box-mark" aria-hidden="true">New</span></td>\n'
-    "{%- elif type_code in exported -%}\n"
-    '<td class="center box-in-erp"><input type="checkbox" disabled checked '
-    'aria-label="{{ code }} {{ label }} (already in the ERP)">'
-    '<span class="box-mark" aria-hidden="true">ERP</span></td>\n'
-    "{%- else -%}\n"
-    '<td class="center"><input type="checkbox" disabled aria-label="{{ code }} {{ label }}"></td>\n'
-    "{%- endif -%}\n"
-    "{%- endfor -%}\n"
-    '<td>{% if change == "new_code" %}<span class="tag tag-ok">New code</span>'
-    '{% else %}<span class="tag tag-warning">Adds cost type</span>{% endif %}</td></tr>\n'
-    "{% endfor %}</tbody></table>"
-)
-TABLE = """<!doctype html><title>floor</title><table>
-{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}
-</table>"""
+WINDOW_REQUEST_SQL = """
+SELECT p.number || ' ' || p.name, p.erp_job_number, u.name, r.requested_at, r.status
+FROM cost_code_update_requests r JOIN projects p ON p.id = r.project_id
+JOIN users u ON u.id = r.requested_by_id WHERE r.id = :request_id
+"""
+REQUEST_STATES = {
+    "requested": "Waiting for approval",
+    "approved": "Approved: waits for the next sync",
+    "exported": "Exported",
+    "rejected": "Rejected",
+    "failed": "Failed to export",
+}
 
 app = Flask(__name__)
-
-
-def _rows(sql: str, parameter: int) -> list[tuple]:
-    connection = sqlite3.connect(os.environ["BENCH_SQLITE_PATH"])
-    try:
-        return connection.execute(sql, (parameter,)).fetchall()
-    finally:
-        connection.close()
-
-
-@app.route("/ready-to-update/<int:company_id>")
-def ready_to_update(company_id: int):
-    return render_template_string(TABLE, rows=_rows(READY_TO_UPDATE_SQL, company_id))
+# The same compression as the portal's, so the floor sends the same bytes.
+app.config.update({key: value for key, value in vars(Config).items() if key.startswith("COMPRESS_")})
+Compress(app)
 
 
 @cache
-def _window_template():
-    # Compiled once, as the portal's templates are.
-    return app.jinja_env.from_string(WINDOW)
+def database() -> Database:
+    return Database(os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{os.environ['BENCH_SQLITE_PATH']}")
+
+
+@app.route("/jobs/<int:company_id>/<int:user_id>")
+def jobs(company_id: int, user_id: int):
+    """The Jobs tab, Ready to Update, as the approver sees it (bench/floor_jobs.py)."""
+    return jobs_page(database(), user_id, company_id, FLOOR_CSRF_TOKEN)
 
 
 @app.route("/window/<int:request_id>")
 def window(request_id: int):
-    connection = sqlite3.connect(os.environ["BENCH_SQLITE_PATH"])
-    try:
-        lines = connection.execute(WINDOW_SQL, (request_id,)).fetchall()
-        exported: dict[int, set[str]] = {}
-        for code_id, type_code in connection.execute(WINDOW_EXPORTED_SQL, (request_id,)):
-            exported.setdefault(code_id, set()).add(type_code)
-        cost_types = connection.execute(WINDOW_COST_TYPES_SQL, (request_id,)).fetchall()
-    finally:
-        connection.close()
-    rows = []
-    for (code, code_id), group in groupby(lines, key=lambda line: (line[0], line[4])):
-        group = list(group)
-        change = "new_code" if any(line[3] == "new_code" for line in group) else group[0][3]
-        rows.append((code, group[0][1], {line[2] for line in group}, change, exported.get(code_id, set())))
-    return _window_template().render(rows=rows, cost_types=cost_types)
+    return window_partial(database(), request_id)
+
+
+def window_partial(database: Database, request_id: int) -> str:
+    """The window as the portal's htmx answer renders it."""
+    label, job, requested_by, requested_at, status = database.one(WINDOW_REQUEST_SQL, request_id=request_id)
+    exported: dict[int, set[str]] = {}
+    for code_id, type_code in database.all(WINDOW_EXPORTED_SQL, request_id=request_id):
+        exported.setdefault(code_id, set()).add(type_code)
+    none: frozenset[str] = frozenset()
+    codes, line_count = [], 0
+    for (code, code_id), lines in groupby(
+        database.all(WINDOW_SQL, request_id=request_id), key=lambda line: (line[0], line[1])
+    ):
+        lines = list(lines)
+        line_count += len(lines)
+        change = "new_code" if any(line[4] == "new_code" for line in lines) else lines[0][4]
+        codes.append((
+            code, lines[0][2], frozenset(line[3] for line in lines), change,
+            frozenset(exported.get(code_id, none)),
+        ))
+    cost_types = [
+        SimpleNamespace(code=code, label=type_label)
+        for code, type_label in database.all(WINDOW_COST_TYPES_SQL, request_id=request_id)
+    ]
+    update_request = SimpleNamespace(
+        project=SimpleNamespace(label=label, erp_job_number=job),
+        requested_by=SimpleNamespace(name=requested_by),
+        requested_at=requested_at, status_label=REQUEST_STATES[status],
+    )
+    return environment().get_template("erp_integrations/_cost_codes_for_update.html").render(
+        update_request=update_request, line_count=line_count, codes=codes, cost_types=cost_types
+    )

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from bench import replay
+
 
 def peak_rss_mb() -> float:
     """This process's own high-water mark. (ru_maxrss would include the forking parent's.)"""
@@ -56,23 +58,45 @@ def refresh(url: str, project_id: int, actor_id: int) -> dict:
         }
 
 
+def raw_connection(url: str):
+    """The floors' own connection: sqlite3 on a file, psycopg on PostgreSQL (no SQLAlchemy)."""
+    if url.startswith("postgresql"):
+        import psycopg
+
+        return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+    return sqlite3.connect(url.removeprefix("sqlite:///"))
+
+
+def placeholders(url: str, statement: str) -> str:
+    """`?` for sqlite3, `%s` for psycopg."""
+    return statement.replace("?", "%s") if url.startswith("postgresql") else statement
+
+
 def floor(scratch: str, project_id: int) -> dict:
-    """Raw sqlite3: read the company list, executemany the same rows into the project."""
-    connection = sqlite3.connect(scratch)
+    """Raw SQL: read the company list, executemany its rows into the project; the codes the
+    project has already stay as they are (as a refresh leaves them)."""
+    url = scratch if scratch.startswith("postgresql") else f"sqlite:///{scratch}"
+    connection = raw_connection(url)
     started = time.perf_counter()
-    company_id = connection.execute("SELECT company_id FROM projects WHERE id = ?", (project_id,)).fetchone()[
-        0
-    ]
-    rows = connection.execute(
-        "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? AND active "
-        "AND NOT archived",
+    cursor = connection.cursor()
+    cursor.execute(placeholders(url, "SELECT company_id FROM projects WHERE id = ?"), (project_id,))
+    company_id = cursor.fetchone()[0]
+    cursor.execute(
+        placeholders(
+            url,
+            "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? "
+            "AND active AND NOT archived",
+        ),
         (company_id,),
-    ).fetchall()
-    connection.execute("DELETE FROM project_cost_codes WHERE project_id = ?", (project_id,))
-    connection.executemany(
-        "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, "
-        "active, origin, not_in_company_list, created_at) "
-        "VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
+    )
+    rows = cursor.fetchall()
+    cursor.executemany(
+        placeholders(
+            url,
+            "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, division, "
+            "active, origin, not_in_company_list, created_at) "
+            "VALUES (?, ?, ?, ?, ?, true, 'company', false, CURRENT_TIMESTAMP) ON CONFLICT DO NOTHING",
+        ),
         [(project_id, *row) for row in rows],
     )
     connection.commit()
@@ -176,45 +200,67 @@ def export(url: str, actor_id: int, scratch: str) -> dict:
         # Only the export step is timed: a whole run also pulls the company list from the ERP.
         run = start_run(db.session, company.id, trigger="manual", actor=actor, now=utcnow())
         sync = CompanySync(db.session, run, connector, actor, utcnow)
-        started = time.perf_counter()
-        if os.environ.get("BENCH_PROFILE"):
-            import cProfile
+        # The floor's databases as they are before the export (bench/replay.py).
+        erp_path = reference.company_url(app.config["ERP_DATABASE_URL"], company.slug).removeprefix("sqlite:///")
+        floor_erp = f"{scratch}-erp.sqlite"
+        _copy_sqlite(erp_path, floor_erp)
+        floor_portal = url
+        if url.startswith("sqlite"):
+            db.session.commit()
+            floor_portal = f"sqlite:///{scratch}-portal.sqlite"
+            _copy_sqlite(url.removeprefix("sqlite:///"), floor_portal.removeprefix("sqlite:///"))
+        names = {str(db.engine.url): "portal", f"sqlite:///{erp_path}": "erp"}
+        with replay.recording(names) as steps:
+            started = time.perf_counter()
+            if os.environ.get("BENCH_PROFILE"):
+                import cProfile
 
-            cProfile.runctx(
-                "sync.export_cost_code_requests()", globals(), locals(), os.environ["BENCH_PROFILE"]
-            )
-        else:
-            sync.export_cost_code_requests()
-        seconds = time.perf_counter() - started
+                cProfile.runctx(
+                    "sync.export_cost_code_requests()", globals(), locals(), os.environ["BENCH_PROFILE"]
+                )
+            else:
+                sync.export_cost_code_requests()
+            seconds = time.perf_counter() - started
         sync.finish()
         # A Sage 100 Contractor budget line per job and code (its cost types are the portal's).
         with erp.connector(company.slug)._engine.connect() as connection:
             in_erp = connection.scalar(select(db.func.count()).select_from(sage100_database.bdglin))
+        erp_rows = _erp_rows(erp_path)
+        db.session.remove()
+        db.engine.dispose()
 
-    # The floor: the same lines' budget lines, executemany'd into bdglin of a fresh ERP database.
-    floor_erp = reference.ReferenceErp(f"sqlite:///{scratch}")
-    floor_erp.ensure_company("floor", "sage100c")
-    floor_path = reference.company_url(f"sqlite:///{scratch}", "floor").removeprefix("sqlite:///")
-    floor_erp.dispose()
-    connection = sqlite3.connect(floor_path)
-    started = time.perf_counter()
-    budget_lines = {(project, code): None for project, code, _, _, _ in lines}
-    connection.executemany(
-        "INSERT OR IGNORE INTO bdglin (recnum, phsnum, linnum, cstcde, hrsbdg, matbdg, labbdg, eqpbdg, "
-        "subbdg, othbdg, usrcs6, usrcs7, usrcs8, usrcs9, ttlbdg) "
-        "VALUES (?, 0, ?, ?, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)",
-        [(project, line, code) for line, (project, code) in enumerate(budget_lines, 1)],
-    )
-    connection.commit()
-    floor_seconds = time.perf_counter() - started
-    connection.close()
+    if not any(name == "erp" for name, *_ in steps):
+        raise RuntimeError(f"no statement to the ERP was recorded (looked for {sorted(names)})")
+    connections = {"portal": replay.open_portal(floor_portal), "erp": replay.open_erp(floor_erp)}
+    try:
+        floor_seconds = replay.replay(steps, connections)
+    finally:
+        for connection in connections.values():
+            connection.close()
     return {
         "seconds": seconds,
         "floor_seconds": floor_seconds,
         "lines": len(lines),
         "in_erp": in_erp,
+        "erp_rows_before": erp_rows,
+        "statements": sum(1 for _, statement, *_ in steps if isinstance(statement, str)),
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def _copy_sqlite(source: str, target: str) -> None:
+    """The backup API, not a file copy: the live file may have frames in its WAL."""
+    with sqlite3.connect(source) as live, sqlite3.connect(target) as copy:
+        live.backup(copy)
+    live.close()
+    copy.close()
+
+
+def _erp_rows(path: str) -> int:
+    """Every row of the ERP company's tables: what the export's inserts check their keys against."""
+    with sqlite3.connect(path) as connection:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return sum(connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for (name,) in tables)
 
 
 def approval_to_erp(url: str, actor_id: int) -> dict:

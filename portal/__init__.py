@@ -9,7 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import extensions
 from portal.config import PROJECT_ROOT, Config, instance_secret_key
-from portal.extensions import csrf, limiter, login_manager, migrate
+from portal.extensions import compress, csrf, limiter, login_manager, migrate
 
 
 def _showing_a_page() -> bool:
@@ -58,6 +58,7 @@ def create_app(config_class: type[Config] = Config, **overrides: Any) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    compress.init_app(app)
 
     from portal.auth.session import init_login
 

@@ -10,7 +10,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
-from portal.models import LoginSession, User, utcnow
+from portal.models import Company, LoginSession, User, utcnow
 from portal.services.login import token_hash
 from portal.web.htmx import is_htmx
 
@@ -25,9 +25,11 @@ _WHILE_CHOOSING_A_PASSWORD = {"auth.account", "auth.change_password", "auth.logo
 def _user_with_company() -> Select:
     # Every page shows the company (header, permissions): one query, not two, which also checks
     # that the browser's session still exists on the server. Built once, for its parameters.
+    # The company's ERP connection comes with it: Ready to Update's note reads it, and a query
+    # of its own cost a quarter of that page's database time (bench/RESULTS.md, 2026-12-04).
     return (
         select(User)
-        .options(joinedload(User.company))
+        .options(joinedload(User.company).joinedload(Company.erp_connection))
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(
             User.id == bindparam("user_id"),
