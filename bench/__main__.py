@@ -32,6 +32,7 @@ from functools import partial
 from importlib import import_module
 from pathlib import Path
 
+from bench.markdown import write_markdown
 from bench.session import USER_AGENT, server_log, signed_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -543,6 +544,7 @@ class Bench:
                 indent=2,
             )
         )
+        print(f"the table in Markdown: {write_markdown(self, path).relative_to(ROOT)}")
         return path
 
 
