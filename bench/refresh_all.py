@@ -6,9 +6,10 @@ HUEY_IMMEDIATE runs each project's refresh task (the code a huey worker runs) in
 Twice: from empty, then when already up to date (the company list marked changed, nothing in
 it changed, so every project is compared and nothing is written).
 
-Floor: raw sqlite3 doing the same for every project, one transaction each: executemany of the
-company list's rows into the project (from empty), or reading the project's codes and comparing
-them with the list (up to date); and the project marked refreshed.
+Floor: raw sqlite3 doing what the user gets, one transaction per project: a job per project,
+queued, then succeeded with its counts, with audit events as ours; the company list read and
+compared with the project's codes, the missing rows written by executemany, the project marked
+refreshed.
 
 Meanwhile a served portal (gunicorn -w 2) answers the Jobs tab in a loop; its p99 while the
 refresh runs is compared with its p99 idle: readers must not be starved by the writer.
@@ -56,7 +57,7 @@ def run(bench) -> None:
                 reader.start()
                 ours = _child(bench, twin.url, made.admin_id)
                 busy = reader.stop()
-                floor = _floor(twin.floor_path, made.company_id, writing=label == "from empty")
+                floor = _floor(twin.floor_path, made.company_id, made.admin_id, writing=label == "from empty")
                 if ours["succeeded"] != projects or ours["codes"] != projects * codes:
                     raise RuntimeError(f"refresh all projects {label}: {ours}")
                 ok = (
@@ -108,39 +109,71 @@ def _child(bench, url: str, admin_id: int) -> dict:
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def _floor(path, company_id: int, *, writing: bool) -> float:
-    connection = sqlite3.connect(path)
+_AUDIT = (
+    "INSERT INTO audit_events (company_id, actor_id, actor_name, action, object_type, object_id, "
+    "object_label, project_id, details, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, datetime('now'))"
+)
+
+
+def _floor(path, company_id: int, admin_id: int, *, writing: bool) -> float:
+    """What the user gets from Refresh all projects, in raw sqlite3: a job per project (queued,
+    then succeeded with its counts) with its audit events, and the project's codes."""
+    connection = sqlite3.connect(path, isolation_level=None)
     started = time.perf_counter()
-    company_list = connection.execute(
-        "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? AND active "
-        "AND NOT archived ORDER BY id",
+    admin_name, = connection.execute("SELECT name FROM users WHERE id = ?", (admin_id,)).fetchone()
+    projects = connection.execute(
+        "SELECT id, number || ' ' || name FROM projects WHERE company_id = ? AND NOT archived "
+        "ORDER BY number",
         (company_id,),
     ).fetchall()
-    by_code = {code: description for _, code, description, _ in company_list}
-    project_ids = [
-        row[0]
-        for row in connection.execute(
-            "SELECT id FROM projects WHERE company_id = ? AND NOT archived ORDER BY number", (company_id,)
+    batch = f"floor-{time.time()}"
+    jobs = {}
+    for project_id, label in projects:
+        connection.execute("BEGIN")
+        jobs[project_id] = connection.execute(
+            "INSERT INTO refresh_jobs (company_id, project_id, requested_by_id, batch_id, status, "
+            "progress_done, progress_total, added, updated, unchanged, not_in_company_list, skipped, "
+            "created_at) VALUES (?, ?, ?, ?, 'queued', 0, 0, 0, 0, 0, 0, '[]', datetime('now'))",
+            (company_id, project_id, admin_id, batch),
+        ).lastrowid
+        connection.execute(_AUDIT, (company_id, admin_id, admin_name, "project.refresh_cost_codes.start",
+                                    "project", str(project_id), label, project_id, "{}"))
+        connection.execute("COMMIT")
+    connection.execute(_AUDIT, (company_id, admin_id, admin_name, "company.refresh_all_projects",
+                                "company", str(company_id), "", None, "{}"))
+    for project_id, label in projects:
+        connection.execute("BEGIN")
+        company_list = connection.execute(
+            "SELECT id, code, description, division FROM standard_cost_codes WHERE company_id = ? "
+            "AND active AND NOT archived ORDER BY id",
+            (company_id,),
+        ).fetchall()
+        mine = dict(connection.execute(
+            "SELECT code, description FROM project_cost_codes WHERE project_id = ?", (project_id,)
+        ).fetchall())
+        missing = [row for row in company_list if row[1] not in mine]
+        changed = [row[1] for row in company_list if mine.get(row[1], row[2]) != row[2]]
+        assert not changed and (len(missing) == len(company_list) if writing else not missing), project_id
+        connection.executemany(
+            "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, "
+            "division, active, origin, not_in_company_list, created_at) "
+            "VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
+            [(project_id, *row) for row in missing],
         )
-    ]
-    for project_id in project_ids:
-        if writing:
-            connection.executemany(
-                "INSERT INTO project_cost_codes (project_id, standard_cost_code_id, code, description, "
-                "division, active, origin, not_in_company_list, created_at) "
-                "VALUES (?, ?, ?, ?, ?, 1, 'company', 0, datetime('now'))",
-                [(project_id, *row) for row in company_list],
-            )
-        else:
-            mine = connection.execute(
-                "SELECT code, description FROM project_cost_codes WHERE project_id = ?", (project_id,)
-            ).fetchall()
-            changed = [code for code, description in mine if by_code.get(code) != description]
-            assert not changed and len(mine) == len(by_code), (project_id, len(mine))
+        connection.execute(
+            "UPDATE refresh_jobs SET status = 'succeeded', started_at = datetime('now'), "
+            "finished_at = datetime('now'), progress_done = ?, progress_total = ?, added = ?, "
+            "unchanged = ? WHERE id = ?",
+            (len(company_list), len(company_list), len(missing), len(company_list) - len(missing),
+             jobs[project_id]),
+        )
         connection.execute(
             "UPDATE projects SET cost_codes_refreshed_at = datetime('now') WHERE id = ?", (project_id,)
         )
-        connection.commit()
+        connection.execute(_AUDIT, (company_id, admin_id, admin_name, "project.refresh_cost_codes",
+                                    "project", str(project_id), label, project_id,
+                                    json.dumps({"added": len(missing)})))
+        connection.execute("COMMIT")
     seconds = time.perf_counter() - started
     connection.close()
     return seconds
