@@ -51,15 +51,16 @@ def company(session: Session, slug: str, *, changed_at=START) -> BulkCompany:
 
 
 def standard_codes(session: Session, company_id: int, count: int) -> None:
-    """`count` distinct Sage-style codes, 200 to a division: 1000.000, 1005.000, … ."""
+    """`count` distinct Sage-style codes, 1,000 to a division: 1000.000, 1001.000, … (200,000
+    codes end at 200999.000, within Sage 100's six whole digits)."""
     session.execute(
         text(
             _NUMBERS  # noqa: S608 (constant text; every value is bound)
             + "INSERT INTO standard_cost_codes (company_id, code, description, division, division_name, "
             "active, archived, updated_at) "
-            "SELECT :company, CAST(1000 * (i / 200 + 1) + (i % 200) * 5 AS TEXT) || '.000', "
-            "'Cost code ' || CAST(i AS TEXT), CAST(1000 * (i / 200 + 1) AS TEXT), "
-            "'Division ' || CAST(1000 * (i / 200 + 1) AS TEXT), :yes, :no, :start FROM n"
+            "SELECT :company, CAST(1000 * (i / 1000 + 1) + i % 1000 AS TEXT) || '.000', "
+            "'Cost code ' || CAST(i AS TEXT), CAST(1000 * (i / 1000 + 1) AS TEXT), "
+            "'Division ' || CAST(1000 * (i / 1000 + 1) AS TEXT), :yes, :no, :start FROM n"
         ),
         {"count": count, "company": company_id, "yes": True, "no": False, "start": START},
     )
