@@ -16,10 +16,10 @@ import argparse
 import sqlite3
 import sys
 
-from bench import figures, served
+from bench import bulk_approval, figures, refresh_all, scale_curve, served
 
 # bench/mixed.py and bench/login_flood.py import these from here.
-from bench.harness import BIN, ROOT, Bench, free_port, wait_for_port  # noqa: F401
+from bench.harness import ROOT, Bench
 
 # Each figure: a function of the Bench, in the order they run. One line registers a new one.
 FIGURES = {
@@ -31,6 +31,9 @@ FIGURES = {
     "approval_to_erp": figures.approval_to_erp,
     "mixed_load": figures.mixed_load,
     "login_flood": figures.login_flood,
+    "refresh_all": refresh_all.run,
+    "bulk_approval": bulk_approval.run,
+    "scale_curve": scale_curve.run,
 }
 
 

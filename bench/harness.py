@@ -22,6 +22,7 @@ from contextlib import closing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench.markdown import write_markdown
 from bench.session import USER_AGENT, signed_session
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,4 +285,5 @@ class Bench:
                 indent=2,
             )
         )
+        print(f"the table in Markdown: {write_markdown(self, path).relative_to(ROOT)}")
         return path

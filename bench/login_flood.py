@@ -41,7 +41,7 @@ def _p99(samples: list[float]) -> float:
 
 
 def run_login_flood(bench, seconds: int) -> dict:
-    from bench.__main__ import BIN, ROOT, free_port, wait_for_port
+    from bench.harness import BIN, ROOT, free_port, wait_for_port
     from portal.extensions import db
     from portal.models import Level, User
 

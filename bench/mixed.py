@@ -49,7 +49,7 @@ def _call(url: str, cookie: str, data: dict | None = None) -> int:
 
 
 def run_mixed_load(bench, seconds: int) -> dict:
-    from bench.__main__ import BIN, ROOT, free_port, wait_for_port
+    from bench.harness import BIN, ROOT, free_port, wait_for_port
     from portal.extensions import db
     from portal.models import CostCodeUpdateRequest, RefreshJob, User
 
