@@ -18,7 +18,6 @@ import sys
 
 from bench import bulk_approval, figures, refresh_all, scale_curve, served
 
-# bench/mixed.py and bench/login_flood.py import these from here.
 from bench.harness import ROOT, Bench
 
 # Each figure: a function of the Bench, in the order they run. One line registers a new one.
