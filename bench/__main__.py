@@ -511,6 +511,11 @@ class Bench:
             )
         )
 
+    def open_tabs(self) -> None:  # bench/open_tabs.py
+        from bench.open_tabs import open_tabs
+
+        open_tabs(self)
+
     # ------------------------------------------------------------- report
     def report(self) -> Path:
         print()
@@ -553,6 +558,7 @@ FIGURES = [
     "approval_to_erp",
     "mixed_load",
     "login_flood",
+    "open_tabs",
 ]
 
 
