@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import CostType
+from portal.models import CostCodeUpdateRequest, CostType, Project
 from tests.browser.helpers import assert_accessible, log_in, screenshot
+from tests.browser.sizes import check_at_every_size
 from tests.browser.test_approve_updates_browser import open_ready_to_update
 from tests.helpers import first_project, user_by_email
 
@@ -110,3 +111,33 @@ def test_refreshed_rows_keep_update_disabled_for_those_who_may_not_push(page, li
     row = page.get_by_role("row", name=re.compile(re.escape(project.label)))
     expect(row.get_by_role("button", name=re.compile("^Update"))).to_be_disabled()
     expect(page.locator("#approve-refusal")).to_contain_text("Can Push to Accounting")
+
+
+def test_the_news_of_new_rows_fits_a_phone_and_200_percent_zoom(browser, live_server):
+    def announce_a_new_request(page):
+        expect(page.get_by_role("heading", name="Ready to Update")).to_be_visible()
+        new_request_of_the_project_team()
+        show = page.locator("#jobs-live-news").get_by_role("button", name=re.compile("^Show"))
+        expect(show).to_be_visible(timeout=LIVE)
+        box = show.bounding_box()
+        width = page.viewport_size["width"]
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+
+    check_at_every_size(
+        browser, live_server, "approver@ridgeline.test",
+        "/erp-integrations/jobs?filter=ready_to_update", "live-news", announce_a_new_request,
+    )
+
+
+def new_request_of_the_project_team() -> None:
+    """A request from a project with none open (the seeded ones have three)."""
+    busy = select(CostCodeUpdateRequest.project_id).where(CostCodeUpdateRequest.status == "requested")
+    project = db.session.scalar(
+        select(Project).where(Project.company_id == first_project().company_id, Project.id.not_in(busy))
+        .order_by(Project.number)
+    )
+    db.session.add(CostCodeUpdateRequest(
+        company_id=project.company_id, project_id=project.id,
+        requested_by_id=user_by_email("pm@ridgeline.test").id,
+    ))
+    db.session.commit()
