@@ -13,13 +13,14 @@ from functools import cache
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import Integer, Select, bindparam, cast, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 
 from portal.erp_integrations.jobs import _link_error
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, ErpJob, Project, SyncRun
 from portal.models.update_request import OPEN_REQUEST_STATES
 from portal.services.approvals import approval_refusal, next_sync_words
+from portal.services.erp_job_links import UNLINKED_STATES
 
 
 @cache
@@ -29,8 +30,9 @@ def validator_query() -> Select:
     - open requests (waiting, approved, failed): per state, how many and the sum and the
       largest of their ids, read from ix_cost_code_update_requests_company_status. A new
       request, an approval, a rejection, an export or a failure changes the set of some state;
-    - projects per (archived, link state), from ix_projects_job_filters, and the projects with
-      a link error with their messages' lengths, from the partial ix_projects_link_error;
+    - the archived projects and those not linked to an ERP job (few), from
+      ix_projects_job_filters, the largest project id, and the projects with a link error with
+      their messages' lengths, from the partial ix_projects_link_error;
     - ERP jobs waiting to be imported, from ix_erp_jobs_ready_to_import;
     - the company's latest data sync and its state: a finished sync changes the messages of
       failed rows even when no set changed.
@@ -46,15 +48,27 @@ def validator_query() -> Select:
         .where(request.company_id == company_id, request.status.in_(OPEN_REQUEST_STATES))
         .group_by(request.status)
     )
-    archived = cast(Project.archived, Integer)
-    projects = (
+    # Most projects are linked and stay so: the few archived or not linked are counted, never
+    # the thousands of linked ones; a new project shows as a new largest id.
+    archived = select(
+        literal("archived").label("part"), literal("").label("key"), func.count().label("n"),
+        literal(0).label("s"), literal(0).label("m"),
+    ).where(Project.company_id == company_id, Project.archived.is_(True))
+    unlinked = (
         select(
-            literal("project").label("part"), Project.erp_link_state.label("key"),
-            func.count().label("n"), archived.label("s"), literal(0).label("m"),
+            literal("unlinked").label("part"), Project.erp_link_state.label("key"),
+            func.count().label("n"), func.sum(Project.id).label("s"), literal(0).label("m"),
         )
-        .where(Project.company_id == company_id)
-        .group_by(Project.archived, Project.erp_link_state)
+        .where(
+            Project.company_id == company_id, Project.archived.is_(False),
+            Project.erp_link_state.in_(UNLINKED_STATES),
+        )
+        .group_by(Project.erp_link_state)
     )
+    newest = select(
+        literal("newest").label("part"), literal("").label("key"),
+        func.coalesce(func.max(Project.id), 0).label("n"), literal(0).label("s"), literal(0).label("m"),
+    ).where(Project.company_id == company_id)
     link_errors = select(
         literal("link_error").label("part"), literal("").label("key"),
         func.count().label("n"), func.coalesce(func.sum(Project.id), 0).label("s"),
@@ -70,7 +84,7 @@ def validator_query() -> Select:
         literal("sync").label("part"), SyncRun.status.label("key"),
         SyncRun.id.label("n"), literal(0).label("s"), literal(0).label("m"),
     ).where(SyncRun.id == latest_sync)
-    return union_all(requests, projects, link_errors, erp_jobs, sync)
+    return union_all(requests, archived, unlinked, newest, link_errors, erp_jobs, sync)
 
 
 def jobs_etag(secret: str, state: list, view: tuple) -> str:
