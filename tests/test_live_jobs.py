@@ -193,3 +193,15 @@ def test_search_and_page_have_their_own_address_and_tag(client, auth):
 def test_signed_out_tab_is_told_to_log_in(client):
     answer = client.get(LIVE, headers={"HX-Request": "true", "If-None-Match": 'W/"x"'})
     assert answer.status_code == 401 and "/login" in answer.headers["HX-Redirect"]
+
+
+def test_unchanged_answers_are_not_logged_at_info(client, auth, caplog):
+    auth.login_as("approver")
+    url, tag = shown_tag(client.get(JOBS).get_data(as_text=True))
+    caplog.clear()
+    with caplog.at_level("INFO", logger="portal.requests"):
+        assert poll(client, url, tag).status_code == 304
+        new_request()
+        assert poll(client, url, tag).status_code == 200
+    logged = [record.getMessage() for record in caplog.records if record.name == "portal.requests"]
+    assert len(logged) == 1 and " 200 " in logged[0]
