@@ -6,9 +6,10 @@ If-None-Match of what it shows, and is answered 304 while nothing changed. The t
 process of their own, so that their threads do not slow the measuring client's.
 
 "Other requests" are OTHER_USERS people reading the Jobs tab (Ready to Update, the full page),
-each pausing THINK_SECONDS between pages. The floor is their p99 with no tab open, on the same
-server; the target is at most 1.5x that with TABS tabs open, under `gunicorn -w 2` (sync workers:
-a tab must not hold one) and under waitress.
+each pausing THINK_SECONDS between pages. The floor is their p99 with no tab polling, on the same
+server, in stretches alternating with TABS tabs polling (so that a shared machine's other load
+falls on both alike); the target is at most 1.5x the floor, under `gunicorn -w 2` (sync workers:
+a tab must not hold one) and under waitress. The tabs open their page before the first stretch.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def _headers(cookie: str, **extra: str) -> dict:
     return {"Cookie": f"session={cookie}", "User-Agent": USER_AGENT, **extra}
 
 
-def _tab(port: int, page: str, cookie: str, until: float, seed: int, results) -> None:
-    """One open tab: the page once, then a poll every POLL_SECONDS with the tag it holds."""
+def _tab(port: int, page: str, cookie: str, until: float, seed: int, gate, results) -> None:
+    """One open tab: the page once, then a poll every POLL_SECONDS with the tag it holds, while
+    `gate` is set (the measuring side opens and closes it to compare with no tab polling)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     status, _headers_got, body = _get(connection, page, _headers(cookie))
     found = re.search(rb'data-jobs-live="([^"]+)" data-etag="([^"]+)"', body)
@@ -52,12 +54,16 @@ def _tab(port: int, page: str, cookie: str, until: float, seed: int, results) ->
         return
     url = found.group(1).decode().replace("&amp;", "&")
     tag = found.group(2).decode().replace("&#34;", '"').replace("&quot;", '"')
-    # Tabs were opened at different moments: their polls spread over the interval.
-    time.sleep(random.Random(seed).uniform(0, POLL_SECONDS))
     counts = {"304": 0, "200": 0, "error": 0}
     latencies = []
     poll_headers = {"HX-Request": "true"}
-    while time.monotonic() < until:
+    # Tabs were opened at different moments: their polls spread over the interval.
+    slot = time.monotonic() + random.Random(seed).uniform(0, POLL_SECONDS)
+    while slot < until:
+        time.sleep(max(0.0, slot - time.monotonic()))
+        slot += POLL_SECONDS
+        if not gate.is_set():
+            continue
         started = time.perf_counter()
         try:
             status, got, _ = _get(connection, url, _headers(cookie, **poll_headers, **{"If-None-Match": tag}))
@@ -76,14 +82,13 @@ def _tab(port: int, page: str, cookie: str, until: float, seed: int, results) ->
             tag = got.get("ETag", tag)
         elif status:
             counts["error"] += 1
-        time.sleep(max(0.0, POLL_SECONDS - (time.perf_counter() - started)))
     results.put(("done", counts, latencies))
 
 
-def _tabs_process(port: int, page: str, cookie: str, seconds: float, results) -> None:
+def _tabs_process(port: int, page: str, cookie: str, seconds: float, gate, results) -> None:
     until = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=_tab, args=(port, page, cookie, until, seed, results), daemon=True)
+        threading.Thread(target=_tab, args=(port, page, cookie, until, seed, gate, results), daemon=True)
         for seed in range(TABS)
     ]
     for thread in threads:
@@ -129,8 +134,13 @@ def _p99(latencies: list[float]) -> float:
     return ordered[max(0, int(len(ordered) * 0.99) - 1)]
 
 
-def measure(command: list[str], port: int, env: dict, page: str, cookie: str, seconds: float) -> dict:
-    """Other requests' p99 with no tab open, then with TABS tabs polling, on one server."""
+def measure(
+    command: list[str], port: int, env: dict, page: str, cookie: str, seconds: float, rounds: int
+) -> dict:
+    """Other requests' p99 with no tab polling and with TABS tabs polling, on one server.
+
+    The two alternate in `rounds` stretches each, so that the rest of a shared machine's load
+    falls on both alike."""
     from bench.__main__ import ROOT, wait_for_answer, wait_for_port
 
     server = subprocess.Popen(
@@ -140,26 +150,38 @@ def measure(command: list[str], port: int, env: dict, page: str, cookie: str, se
         wait_for_port(port)
         wait_for_answer(port, page, cookie)
         _other_requests(port, page, cookie, 1.0)  # warm both workers' caches
-        quiet, quiet_errors = _other_requests(port, page, cookie, seconds)
         context = multiprocessing.get_context("fork")
         results = context.Queue()
-        # The tabs open (a page each) and settle into polling before the measured stretch.
-        settle = POLL_SECONDS + 1
-        tabs = context.Process(target=_tabs_process, args=(port, page, cookie, settle + seconds + 1, results))
+        gate = context.Event()
+        settle = 3.0  # the tabs open (a page each) before anything is measured
+        tabs = context.Process(
+            target=_tabs_process, args=(port, page, cookie, settle + seconds + 0.5, gate, results)
+        )
         tabs.start()
         time.sleep(settle)
-        busy, busy_errors = _other_requests(port, page, cookie, seconds)
-        tabs.join(timeout=seconds + 90)
+        quiet: list[float] = []
+        busy: list[float] = []
+        errors = 0
+        for _ in range(rounds):
+            gate.clear()
+            latencies, failed = _other_requests(port, page, cookie, seconds / rounds)
+            quiet += latencies
+            gate.set()
+            latencies, failed_with_tabs = _other_requests(port, page, cookie, seconds / rounds)
+            busy += latencies
+            errors += failed + failed_with_tabs
+        gate.clear()
         counts = {"304": 0, "200": 0, "error": 0}
         polls: list[float] = []
-        while not results.empty():
-            item = results.get()
+        for _ in range(TABS):
+            item = results.get(timeout=seconds + 90)
             if item[0] == "error":
                 counts["error"] += 1
                 continue
             for key, value in item[1].items():
                 counts[key] += value
             polls += item[2]
+        tabs.join(timeout=30)
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -168,7 +190,7 @@ def measure(command: list[str], port: int, env: dict, page: str, cookie: str, se
         "tabs_p99_ms": _p99(busy),
         "quiet_requests": len(quiet),
         "tabs_requests": len(busy),
-        "errors": quiet_errors + busy_errors + counts["error"],
+        "errors": errors + counts["error"],
         "polls": counts["304"] + counts["200"],
         "not_modified": counts["304"],
         "poll_p50_ms": statistics.median(polls) if polls else 0.0,
@@ -179,7 +201,7 @@ def open_tabs(bench) -> None:
     """The figure: one row per server, its ratio against TARGET."""
     from bench.__main__ import BIN, Row, free_port
 
-    seconds = 5 if bench.quick else 20
+    seconds, rounds = (4, 2) if bench.quick else (20, 4)
     cookie = bench.session_cookie(bench.ids.approver_id)
     page = "/erp-integrations/jobs?filter=ready_to_update"
     servers = {
@@ -192,12 +214,12 @@ def open_tabs(bench) -> None:
     }
     for name, command in servers.items():
         port = free_port()
-        result = measure(command(port), port, bench.env, page, cookie, seconds)
+        result = measure(command(port), port, bench.env, page, cookie, seconds, rounds)
         ratio = result["tabs_p99_ms"] / result["quiet_p99_ms"] if result["quiet_p99_ms"] else None
         bench.add(
             Row(
                 f"{TABS} open Jobs tabs polling every {POLL_SECONDS:g}s, {name}: other requests' p99 "
-                "(floor: no tab open)",
+                f"(floor: none polling; {rounds}x{seconds / rounds:g}s each)",
                 result["tabs_p99_ms"],
                 result["quiet_p99_ms"],
                 "ms",

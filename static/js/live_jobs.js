@@ -174,12 +174,22 @@
       if (!inUse && (shown.size === 0 ? fresh.size === 0 : !pointerOnTable)) replaceTable(freshTable);
       return;
     }
+    // A row redrawn or gone above the mouse would move what is under it: such rows wait until
+    // the mouse leaves the table (or moves above them).
+    const hovered = pointerOnTable ? table.querySelector("tbody tr:hover") : null;
+    function movesPointer(row) {
+      if (!pointerOnTable) return false;
+      if (!hovered) return !table.querySelector("thead:hover"); // on the Update form or the pages
+      return row === hovered || (row.compareDocumentPosition(hovered) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+    }
     shown.forEach(function (row, id) {
       const freshRow = fresh.get(id);
       if (freshRow) {
         row.classList.remove("live-leaving");
-        if (signature(row) !== signature(freshRow) && !busy(row)) row.replaceWith(processed(adopt(freshRow)));
-      } else if (!busy(row) && !pointerOnTable) {
+        if (signature(row) !== signature(freshRow) && !busy(row) && !movesPointer(row)) {
+          row.replaceWith(processed(adopt(freshRow)));
+        }
+      } else if (!busy(row) && !movesPointer(row)) {
         row.remove();
       } else {
         row.classList.add("live-leaving"); // gone from the list: it goes once the user leaves it
