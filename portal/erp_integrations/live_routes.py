@@ -2,7 +2,8 @@
 
 Answered 304 without rendering when the tab's tag still matches (most answers); otherwise the
 filters' counts, the table and the header badge, which the script merges into the open tab
-without moving what the user is working on.
+without moving what the user is working on. Never 286 (DESIGN.md's "the work is done"): a Jobs
+tab is never done; the script pauses only while the tab is hidden.
 """
 from __future__ import annotations
 

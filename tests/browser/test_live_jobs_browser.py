@@ -141,3 +141,24 @@ def new_request_of_the_project_team() -> None:
         requested_by_id=user_by_email("pm@ridgeline.test").id,
     ))
     db.session.commit()
+
+
+def test_a_row_changed_above_the_mouse_waits_until_the_mouse_leaves(page, live_server):
+    open_ready_to_update(page, live_server, "approver@ridgeline.test")
+    rows = page.locator("#jobs-table tbody tr")
+    first, last = rows.first, rows.last
+    last.locator("th").hover()
+    before = last.bounding_box()
+    # A colleague approves the first row: redrawn, it would grow and push the hovered row down.
+    request = db.session.get(CostCodeUpdateRequest, int(first.get_attribute("id").rsplit("-", 1)[1]))
+    request.status = "approved"
+    request.approved_by_id = user_by_email("admin@ridgeline.test").id
+    request.approved_at = request.requested_at
+    db.session.commit()
+    badge = page.locator("#waiting-badge")
+    expect(badge).to_have_text("2 waiting for you: to approve or failed to export", timeout=LIVE)
+    page.wait_for_timeout(3_500)  # another poll and merge have passed
+    assert last.bounding_box() == before
+    expect(first).not_to_contain_text("Approved")
+    page.get_by_role("heading", name="Ready to Update").hover()
+    expect(first).to_contain_text("Approved by Company Admin (Ridgeline)")
