@@ -203,7 +203,7 @@ def open_tabs(bench) -> None:
     """The figure: one row per server, its ratio against TARGET."""
     from bench.__main__ import BIN, Row, free_port
 
-    seconds, rounds = (4, 2) if bench.quick else (20, 4)
+    seconds, rounds = (4, 2) if bench.quick else (24, 8)
     cookie = bench.session_cookie(bench.ids.approver_id)
     page = "/erp-integrations/jobs?filter=ready_to_update"
     servers = {
