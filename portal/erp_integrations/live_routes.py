@@ -14,6 +14,8 @@ from portal.erp_integrations import bp
 from portal.erp_integrations.live import current_jobs_etag, matches
 from portal.erp_integrations.routes import _jobs_context, _requested_filter
 from portal.models import CompanyTool, Level
+from portal.web.htmx import is_htmx
+from portal.web.layout import render_page
 from portal.web.tables import requested_page, search_text
 
 
@@ -27,4 +29,7 @@ def jobs_live():
     if matches(request.headers.get("If-None-Match"), etag):
         return Response(status=304, headers=headers)
     context = _jobs_context(filter_key, search, etag=etag)
+    if not is_htmx():
+        # The address opened in a browser (a copied link): the Jobs tab itself.
+        return Response(render_page("erp_integrations/jobs.html", **context), headers=headers)
     return Response(render_template("erp_integrations/_jobs_live.html", **context), headers=headers)
