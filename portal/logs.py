@@ -124,7 +124,10 @@ def _log_request(response):  # noqa: ANN001, ANN202
     user_id = _user_id()
     if user_id:
         current_user_id.set(user_id)
-    REQUEST_LOG.info(
+    # A 304 is an open Jobs tab asking whether anything changed (every 3 s, per tab): at INFO,
+    # fifty open tabs would write a million lines a day that say nothing happened.
+    REQUEST_LOG.log(
+        logging.DEBUG if response.status_code == 304 else logging.INFO,
         "%s %s %s %.1f ms", request.method, request.full_path.rstrip("?"), response.status_code, duration,
         extra={"method": request.method, "path": request.path, "status": response.status_code,
                "duration_ms": round(duration, 1), "user_id": user_id or "-"},

@@ -27,6 +27,7 @@ from portal.erp_integrations.jobs import (
     counts_query,
     rows_query,
 )
+from portal.erp_integrations.live import current_jobs_etag
 from portal.erp_integrations.sync_routes import failed_rows_context
 from portal.extensions import db
 from portal.models import CompanyTool, CostCodeUpdateRequest, Level, RequestStatus
@@ -55,7 +56,7 @@ def _requested_filter() -> str:
     return key if key in FILTER_KEYS else DEFAULT_FILTER
 
 
-def _jobs_context(filter_key: str, search: str) -> dict:
+def _jobs_context(filter_key: str, search: str, etag: str | None = None) -> dict:
     # The user itself, not the proxy: it is asked once per row.
     user = current_user._get_current_object()
     company = {"company_id": user.company_id}
@@ -64,7 +65,13 @@ def _jobs_context(filter_key: str, search: str) -> dict:
     # Without a search the filter's count is the table's row count.
     page = paginate(query, scalars=scalars, total=None if search else counts[filter_key], params=company)
     refusal = approval_refusal(user)
+    live_page = page.page if page.page > 1 else None
     return {
+        # The open tab asks this address whether anything changed since it was drawn (issue 18).
+        "live_url": url_for(
+            "erp_integrations.jobs_live", filter=filter_key, q=search or None, page=live_page
+        ),
+        "live_etag": etag or current_jobs_etag(filter_key, search, page.page),
         "filters": JOB_FILTERS,
         "filter_key": filter_key,
         "filter_label": dict(JOB_FILTERS)[filter_key],

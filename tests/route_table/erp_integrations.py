@@ -7,6 +7,8 @@ APPROVERS_ONLY = {"accountant": 403, "viewer": 403, "pm": 403}
 
 ROUTES = {
     "erp_integrations.jobs": Route("GET", every(200, pm=403)),
+    # What an open Jobs tab asks every few seconds: without its tag, the counts and the table.
+    "erp_integrations.jobs_live": Route("GET", every(200, pm=403)),
     "erp_integrations.requested_updates": Route("GET", every(200, pm=403)),
     "erp_integrations.approve_request": Route("POST", every(302, **APPROVERS_ONLY)),
     # Update with several rows ticked: with only its CSRF token nothing is ticked, which is
