@@ -44,7 +44,9 @@ def difference(project_: Project, kind: str, code: str) -> ErpDifference:
     )
 
 
-def add_project_code(project_: Project, code: str, description: str, types: dict[str, str]) -> ProjectCostCode:
+def add_project_code(
+    project_: Project, code: str, description: str, types: dict[str, str]
+) -> ProjectCostCode:
     """A code on the project with cost types {type code: erp_state}."""
     cost_code = ProjectCostCode(project_id=project_.id, code=code, description=description, origin="project")
     for type_code, state in types.items():

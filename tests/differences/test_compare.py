@@ -164,3 +164,36 @@ def test_comparing_twice_lists_each_difference_once(app, erp):
         compare_company(db.session, company.id, connector_for(company, app.config))
     assert db.session.scalar(select(ErpDifference.id).where(ErpDifference.code == "9910.000"))
     assert len(db.session.scalars(select(ErpDifference).where(ErpDifference.project_id == rb.id)).all()) == 1
+
+
+def test_a_sync_compares_the_projects_with_their_erp_jobs(app, erp):
+    from portal.services.sync import run_company_sync
+
+    rb = project("RB-2401")
+    add_project_code(rb, "9910.000", "Portal only", {"1": "new"})
+    company = company_by_slug("ridgeline")
+    run = run_company_sync(db.session, company.id, connector=connector_for(company, app.config))
+    assert run.status == "succeeded", run.errors
+    assert run.counts["differences"] == {"jobs_compared": 8, "jobs_not_found": 0, "differences": 1}
+    assert differences(rb) == {("missing_in_erp", "9910.000")}
+
+
+def test_a_sync_whose_erp_cannot_be_read_for_jobs_codes_records_the_failure(app, erp):
+    from portal.services.sync import run_company_sync
+
+    company = company_by_slug("ridgeline")
+
+    class Failing:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def fetch_job_cost_codes(self, job_numbers):
+            raise ErpError("The Sage 100 Contractor database cannot be opened: timed out")
+
+    run = run_company_sync(db.session, company.id, connector=Failing(connector_for(company, app.config)))
+    assert run.status == "partial"
+    assert run.counts["differences"] == {"failed": 1}
+    assert any("timed out" in error["message"] for error in run.errors)
