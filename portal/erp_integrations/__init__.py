@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("erp_integrations", __name__)
 
-from portal.erp_integrations import commitments, routes, sync_routes  # noqa: E402,F401
+from portal.erp_integrations import commitments, differences, routes, sync_routes  # noqa: E402,F401

@@ -4,16 +4,24 @@ types to the project. Both need Admin on the project's Admin tool; each computes
 differences again from the snapshot in the same transaction, and each refusal names the code."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.erp import formats
+from portal.erp.base import ErpError
+from portal.erp.connectors import connector_for
 from portal.models import (
     AssignmentErpState,
+    Company,
+    CompanyTool,
     CostType,
     CostTypeAssignment,
     DifferenceKind,
+    ErpComparison,
     ErpDifference,
     Level,
     Project,
@@ -23,13 +31,30 @@ from portal.models import (
 )
 from portal.services import NotFound, PermissionDenied, ServiceError, transaction
 from portal.services.audit import record_event
-from portal.services.erp_differences.compare import WAITING_STATES, store_differences
+from portal.services.erp_differences.compare import WAITING_STATES, compare_company, store_differences
 from portal.services.project_cost_codes import CONCURRENT_CHANGE, send_updates_to_erp
 
 SENDABLE_KINDS = (DifferenceKind.MISSING_IN_ERP, DifferenceKind.COST_TYPES)
 ADDABLE_KINDS = (DifferenceKind.MISSING_IN_PROJECT, DifferenceKind.COST_TYPES)
 # What is sent again: new cost types, and exported ones the ERP job no longer has.
 RESENDABLE_STATES = (AssignmentErpState.NEW, AssignmentErpState.EXPORTED)
+
+
+COMPARE_REFUSAL = (
+    f"You need {Level.ADMIN.label} on the {CompanyTool.ERP_INTEGRATIONS.label} tool to compare now"
+)
+
+
+def compare_now(session: Session, actor: User, config: Mapping[str, Any]) -> ErpComparison:
+    """Compare now: the same comparison as a sync's, asked for by an ERP Integrations Admin, audited."""
+    if actor.tool_level(CompanyTool.ERP_INTEGRATIONS) < Level.ADMIN:
+        raise PermissionDenied(COMPARE_REFUSAL + ".")
+    company = session.get(Company, actor.company_id)
+    try:
+        connector = connector_for(company, config)
+    except ErpError as error:
+        raise ServiceError(f"The ERP cannot be reached to compare: {error}") from error
+    return compare_company(session, company.id, connector, actor=actor, audit=True)
 
 
 def get_difference(session: Session, difference_id: int, *, company_id: int) -> ErpDifference:

@@ -114,7 +114,9 @@ def erp_types_text(row: ErpDifference) -> str:
     return ", ".join((row.erp_cost_types or "").split(",")) if row.erp_cost_types else ""
 
 
-def differences_csv(session: Session, company_id: int, kind: str = ALL, search: str = "") -> Iterator[str]:
+def differences_csv(
+    session: Session, company_id: int, kind: str = ALL, search: str = "", project_id: int | None = None
+) -> Iterator[str]:
     """Every difference matching the filter and search (not one page), as CSV text in chunks,
     each cell guarded against being run as a formula."""
     zone = time_zone(session.scalar(select(Company.time_zone).where(Company.id == company_id)))
@@ -125,7 +127,7 @@ def differences_csv(session: Session, company_id: int, kind: str = ALL, search: 
     when = local_time(comparison.compared_at, zone) if comparison and comparison.compared_at else "never"
     writer.writerow([f"Compared {when} ({zone.key})"])
     writer.writerow(CSV_COLUMNS)
-    rows = session.scalars(differences_query(company_id, kind, search)).all()
+    rows = session.scalars(differences_query(company_id, kind, search, project_id)).all()
     for start in range(0, len(rows), 500):
         chunk = rows[start:start + 500]
         types = project_code_types(session, chunk)
