@@ -160,13 +160,15 @@ def test_add_to_project_ties_the_erp_jobs_categories_on_sage300(app, client, aut
 def test_refusals_name_the_code_and_change_nothing(app, client, auth, erp):
     rb1, _rb2, described, _standard = three_differences(app, erp)
     row = difference(rb1, "missing_in_erp", "9910.000")
+    row_id = row.id
+
     def requested():
         return db.session.scalar(select(func.count()).select_from(CostTypeAssignment).where(
             CostTypeAssignment.erp_state == "requested"))
 
     before, requested_before = db.session.scalar(select(func.count()).select_from(AuditEvent)), requested()
     auth.login_as("viewer")  # ERP Integrations Read Only, nothing on the project
-    response = client.htmx_post(f"{LIST}/{row.id}/send")
+    response = client.htmx_post(f"{LIST}/{row_id}/send")
     assert response.status_code == 403
     assert "9910.000 of RB-2401" in text_of(response)
     auth.login_as("admin")
@@ -182,7 +184,7 @@ def test_refusals_name_the_code_and_change_nothing(app, client, auth, erp):
     assert requested() == requested_before
     assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == before
     # Without the CSRF token nothing is done.
-    assert client.post(f"{LIST}/{row.id}/send").status_code == 400
+    assert client.post(f"{LIST}/{row_id}/send").status_code == 400
 
 
 def test_rule_9_another_companys_differences_are_404(app, client, auth, erp):
