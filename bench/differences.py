@@ -84,19 +84,24 @@ def erp_answers(session, company_id: int) -> dict:
 
     from portal.erp.base import ErpJobCostCode
     from portal.models import CostType, CostTypeAssignment, Project, ProjectCostCode
+    from portal.services.erp_differences.compare import linked_job_numbers
 
     rows = session.execute(
         select(Project.erp_job_number, ProjectCostCode.code, ProjectCostCode.description, CostType.code)
-        .join(ProjectCostCode, ProjectCostCode.project_id == Project.id)
-        .join(CostTypeAssignment, CostTypeAssignment.project_cost_code_id == ProjectCostCode.id)
-        .join(CostType, CostType.id == CostTypeAssignment.cost_type_id)
+        .join(ProjectCostCode, ProjectCostCode.project_id == Project.id)  # every code, typed or not
+        .join(CostTypeAssignment, CostTypeAssignment.project_cost_code_id == ProjectCostCode.id, isouter=True)
+        .join(CostType, CostType.id == CostTypeAssignment.cost_type_id, isouter=True)
         .where(Project.company_id == company_id, Project.erp_link_state == "linked",
                Project.archived.is_(False))
         .order_by(Project.erp_job_number, ProjectCostCode.code)
     )
     jobs: dict[str, dict[str, tuple[str, set[str]]]] = defaultdict(dict)
     for job, code, description, type_code in rows:
-        jobs[job].setdefault(code, (description, set()))[1].add(type_code)
+        types = jobs[job].setdefault(code, (description, set()))[1]
+        if type_code is not None:
+            types.add(type_code)
+    for job in linked_job_numbers(session, company_id):
+        jobs.setdefault(job, {})  # a linked job whose project has no code yet
     answers = {}
     for n, (job, codes) in enumerate(sorted(jobs.items())):
         listed = [[code, description, sorted(types)] for code, (description, types) in codes.items()]
