@@ -72,3 +72,7 @@ def test_the_list_at_every_size(app, browser, live_server, erp):  # noqa: F811
         f"/projects/{rb1_id}/admin/work-breakdown-structure/segments/cost-code/",
         "differences-cost-code-page",
     )
+    # A project Admin without ERP Integrations sees the project's own list, reached from that line.
+    check_at_every_size(
+        browser, live_server, "pm@ridgeline.test", f"{LIST}?project={rb1_id}", "differences-one-project",
+    )
