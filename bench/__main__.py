@@ -16,7 +16,7 @@ import argparse
 import sqlite3
 import sys
 
-from bench import bulk_approval, figures, open_tabs, refresh_all, scale_curve, served
+from bench import bulk_approval, differences, figures, open_tabs, refresh_all, scale_curve, served
 from bench.harness import ROOT, Bench
 
 # Each figure: a function of the Bench, in the order they run. One line registers a new one.
@@ -30,6 +30,7 @@ FIGURES = {
     "mixed_load": figures.mixed_load,
     "login_flood": figures.login_flood,
     "open_tabs": open_tabs.open_tabs,
+    "differences": differences.differences,
     "refresh_all": refresh_all.run,
     "bulk_approval": bulk_approval.run,
     "scale_curve": scale_curve.run,

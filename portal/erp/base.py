@@ -52,6 +52,17 @@ class ErpJob:
     name: str
 
 
+class ErpJobCostCode(NamedTuple):
+    """A cost code on an ERP job, as the ERP holds it (the differences report compares these
+    with the project's codes). A named tuple: a sync reads one per code of every linked job."""
+
+    code: str
+    description: str
+    # The cost types the ERP records for the code on this job, sorted; None when the ERP keeps
+    # no cost type per job code (Sage 100 Contractor budget lines), so none can be compared.
+    cost_types: tuple[str, ...] | None
+
+
 class ExportLine(NamedTuple):
     """One approved (cost code, cost type) assignment to put on an ERP job.
 
@@ -129,6 +140,18 @@ class ErpConnector(Protocol):
         """The company's cost code mask as the ERP holds it (Sage 300 CRE, e.g. "99-999"), or
         None when the connector cannot read it."""
         return None
+
+    def fetch_job_cost_codes(
+        self, job_numbers: Sequence[str]
+    ) -> Mapping[str, list[ErpJobCostCode] | ErpError] | None:
+        """Each job's cost codes, or the ErpError saying why that job could not be read (no such
+        job); None when this connector cannot read a job's codes at all, which the differences
+        report says plainly instead of showing "no differences"."""
+        return None
+
+    def job_codes_unreadable(self) -> str:
+        """Why `fetch_job_cost_codes` gives None, in words for the screen."""
+        return "This ERP connector cannot read the cost codes on an ERP job."
 
     def export_note(self) -> str | None:
         """What an approver must know before approving an update for this ERP (shown on Ready

@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from portal.db.bulk import IDS_PER_STATEMENT, slices
 from portal.erp import formats
 from portal.erp.base import (
     FORMAT_ERRORS,
@@ -54,6 +55,7 @@ from portal.erp.base import (
     ErpDivision,
     ErpError,
     ErpJob,
+    ErpJobCostCode,
     ExportLine,
     LineResult,
     export_line_validator,
@@ -168,6 +170,40 @@ class Sage100DatabaseConnector(ErpConnector):
             kept = found.setdefault(text, ((description or "").strip(), []))
             kept[1].extend(t for t in types if t not in kept[1])
         return [(code, description, types) for code, (description, types) in found.items()]
+
+    def fetch_job_cost_codes(
+        self, job_numbers: Sequence[str]
+    ) -> dict[str, list[ErpJobCostCode] | ErpError]:
+        """Each job's budget line codes with the code's description (cstcde.cdenme). A budget
+        line keeps no cost type (see the module docstring): the cost types are None, never a
+        guess from which amounts are non-zero. Read in slices of jobs, all in one transaction."""
+        answers: dict[str, list[ErpJobCostCode] | ErpError] = {}
+        numbers: dict[int, str] = {}
+        for text in job_numbers:
+            number = job_number(text)
+            if number is None:
+                answers[text] = ErpError(no_such_job(text))
+            else:
+                numbers[number] = text
+        jobs: set[int] = set()
+        codes: dict[int, dict[str, str]] = {}
+        with self._begin() as conn:
+            for some in slices(sorted(numbers), IDS_PER_STATEMENT):
+                jobs.update(conn.scalars(sa.select(actrec.c.recnum).where(actrec.c.recnum.in_(some))))
+                rows = conn.execute(
+                    sa.select(bdglin.c.recnum, bdglin.c.cstcde, cstcde.c.cdenme)
+                    .join(cstcde, cstcde.c.recnum == bdglin.c.cstcde, isouter=True)
+                    .where(bdglin.c.recnum.in_(some))
+                )
+                for job, code, description in rows:
+                    codes.setdefault(job, {}).setdefault(code_text(code), (description or "").strip())
+        for number, text in numbers.items():
+            answers[text] = (
+                [ErpJobCostCode(code, text_, None) for code, text_ in codes.get(number, {}).items()]
+                if number in jobs
+                else ErpError(no_such_job(text))
+            )
+        return answers
 
     # -- writing -----------------------------------------------------------------------------
 

@@ -122,6 +122,14 @@ class Sage100FileConnector(ErpConnector):
             rows.append(ErpCostCode(row.code, row.description, row.division, problem))
         return rows
 
+    def job_codes_unreadable(self) -> str:
+        # fetch_job_cost_codes stays the default None: see "What Sage's help does NOT document".
+        return (
+            f"The {formats.ERP_NAMES[SAGE100]} file connector cannot read a job's cost codes: Sage "
+            "documents no export of a job's budget lines. Differences with ERP jobs cannot be listed; "
+            "compare them in 6-2 Budgets."
+        )
+
     def fetch_jobs(self) -> list[ErpJob]:
         return list(self._jobs_in_inbox() or {})
 

@@ -43,6 +43,7 @@ from portal.erp.base import (
     ErpCostType,
     ErpError,
     ErpJob,
+    ErpJobCostCode,
     ExportLine,
     LineResult,
 )
@@ -133,6 +134,27 @@ class Sage300OdbcConnector(ErpConnector):
         return sorted(
             ((c, d, types.get(c, [])) for c, d in listed), key=lambda row: formats.code_order_key(row[0])
         )
+
+    def fetch_job_cost_codes(
+        self, job_numbers: Sequence[str]
+    ) -> dict[str, list[ErpJobCostCode] | ErpError]:
+        """Each job's cost codes (JCM_MASTER__COST_CODE) with their categories
+        (JCM_MASTER__CATEGORY), each table read once for every job."""
+        jobs = {job.number for job in self.fetch_jobs()}
+        wanted = set(job_numbers) & jobs
+        _columns, code_rows = self._rows(JOB_COST_CODES_SQL)
+        _columns, category_rows = self._rows(JOB_CATEGORIES_SQL)
+        categories: dict[tuple[str, str], set[str]] = {}
+        for row_job, code, category in category_rows:
+            if _text(row_job) in wanted:
+                categories.setdefault((_text(row_job), _text(code)), set()).add(_text(category))
+        codes: dict[str, list[ErpJobCostCode]] = {job: [] for job in wanted}
+        for row_job, code, description in code_rows:
+            job = _text(row_job)
+            if job in wanted:
+                types = tuple(sorted(categories.get((job, _text(code)), ())))
+                codes[job].append(ErpJobCostCode(_text(code), _text(description), types))
+        return {job: codes[job] if job in wanted else ErpError(no_such_job(job)) for job in job_numbers}
 
     def has_job(self, number: str) -> bool:
         return number in {job.number for job in self.fetch_jobs()}

@@ -3,6 +3,14 @@ from portal.models.audit import AuditEvent
 from portal.models.background import ACTIVE_JOB_STATES, JobStatus, RefreshJob, SyncRun
 from portal.models.company import ERP_SYSTEMS, SYNC_SCHEDULES, Company, CostType, StandardCostCode
 from portal.models.erp_connection import ErpConnection
+from portal.models.erp_difference import (
+    DIFFERENCE_KINDS,
+    DifferenceKind,
+    ErpComparison,
+    ErpDifference,
+    ErpJobCode,
+    ErpJobRead,
+)
 from portal.models.erp_job import Commitment, CommitmentStatus, ErpJob
 from portal.models.levels import CompanyTool, Level, utcnow
 from portal.models.mail import APPROVAL_MAIL_CHOICES, MAIL_KINDS, MAIL_STATES, OutgoingMail
@@ -21,6 +29,12 @@ from portal.models.user import LoginSession, ProjectPermission, User
 
 __all__ = [
     "ACTIVE_JOB_STATES",
+    "DIFFERENCE_KINDS",
+    "DifferenceKind",
+    "ErpComparison",
+    "ErpDifference",
+    "ErpJobCode",
+    "ErpJobRead",
     "APPROVAL_MAIL_CHOICES",
     "MAIL_KINDS",
     "MAIL_STATES",

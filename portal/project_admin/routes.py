@@ -70,5 +70,5 @@ def cost_codes(project):
     state = cost_code_page(db.session, project, admin_level)
     return render_page(
         "project_admin/cost_codes.html", update_state=state.update_state,
-        refresh_job=state.refresh_job, **context,
+        refresh_job=state.refresh_job, erp_differences=state.erp_differences, **context,
     )

@@ -26,6 +26,8 @@ ACTION_SENTENCES: dict[str, str] = {
     "cost_code_update.request": "Sent the cost codes of {object} for approval",
     "demo.seed": "Loaded the demo data for {object}",
     "erp_job.create": "Created the ERP job of {object}",
+    "erp_difference.add_to_project": "Added {object} to its project from the ERP job",
+    "erp_differences.compare": "Compared the projects with their ERP jobs (Compare now)",
     "erp_settings.save": "Changed the ERP settings of {object}",
     "erp_settings.test_connection": "Tested the ERP connection of {object}",
     "erp_job.hide": "Hid the ERP job {object} from Ready to Import",
@@ -74,6 +76,8 @@ DETAIL_LABELS = {
     "outcomes": "Outcomes", "outcome": "Outcome", "error": "Error", "message": "Message",
     "job": "Refresh job", "batch": "Batch", "projects": "Projects", "trigger": "Started by",
     "status": "Result", "counts": "Counts", "invalid_codes": "Invalid codes", "errors": "Problems",
+    "difference": "Difference", "not_added": "Not one of the company's cost types", "jobs": "ERP jobs read",
+    "differences": "Differences found", "failure": "Could not read the ERP", "unreadable": "Not compared",
 }
 
 

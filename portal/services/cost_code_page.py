@@ -17,6 +17,7 @@ from portal.models import (
     ProjectCostCode,
     RefreshJob,
 )
+from portal.services.erp_differences.listing import ProjectDifferences, project_differences
 from portal.services.project_cost_codes import (
     latest_update_request,
     request_line_count,
@@ -86,12 +87,15 @@ class CostCodePage:
     update_state: UpdateRequestState
     # The refresh the banner follows: the running one, else the last one.
     refresh_job: RefreshJob | None
+    # "3 differences with ERP job 2402" (issue 18); None when the project has no ERP job.
+    erp_differences: ProjectDifferences | None = None
 
 
 def cost_code_page(session: Session, project: Project, project_level: Level) -> CostCodePage:
     return CostCodePage(
         update_state=update_request_state(session, project, project_level),
         refresh_job=latest_refresh(session, project.id),
+        erp_differences=project_differences(session, project),
     )
 
 

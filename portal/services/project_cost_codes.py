@@ -6,6 +6,7 @@ project's to change; once sent, a code's assignments only grow.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, delete, func, select, update
@@ -267,12 +268,22 @@ def latest_update_request(session: Session, project: Project) -> CostCodeUpdateR
     )
 
 
-def send_updates_to_erp(session: Session, project: Project, actor: User) -> CostCodeUpdateRequest:
+def send_updates_to_erp(
+    session: Session, project: Project, actor: User, *,
+    assignments: list[CostTypeAssignment] | None = None,
+    also: Callable[[], object] | None = None,
+) -> CostCodeUpdateRequest:
     """Sends every new code and cost type of the project for approval, as lines of its request.
 
     One open request per project: while one waits for approval, sending again adds to it.
+    The differences report sends only some `assignments` (new ones, or exported ones its ERP
+    job has lost) and does `also` in the same transaction.
     """
-    pending = unsent_assignments(session, project)
+    pending = unsent_assignments(session, project) if assignments is None else assignments
+    sendable = (
+        (AssignmentErpState.NEW,) if assignments is None
+        else (AssignmentErpState.NEW, AssignmentErpState.EXPORTED)
+    )
     if not pending:
         raise ServiceError(
             f"Nothing to send: every cost code and cost type of {project.label} "
@@ -300,10 +311,13 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                 ).rowcount
                 if still_open != 1:
                     raise ServiceError(CONCURRENT_CHANGE)
+            sent_ids = {assignment.id for assignment in pending}
             for assignment in pending:
                 cost_code = assignment.cost_code
+                # (an exported assignment sent again is not on the job: the job lost it)
                 known_to_job = any(
-                    other.erp_state in SENT_TO_JOB_STATES for other in cost_code.assignments
+                    other.erp_state in SENT_TO_JOB_STATES and other.id not in sent_ids
+                    for other in cost_code.assignments
                 )
                 session.add(UpdateRequestLine(
                     request_id=request.id, project_cost_code_id=cost_code.id,
@@ -316,7 +330,7 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                 update(CostTypeAssignment)
                 .where(
                     CostTypeAssignment.id.in_([assignment.id for assignment in pending]),
-                    CostTypeAssignment.erp_state == AssignmentErpState.NEW,
+                    CostTypeAssignment.erp_state.in_(sendable),
                 )
                 .values(erp_state=AssignmentErpState.REQUESTED)
                 .execution_options(synchronize_session="fetch")
@@ -332,6 +346,8 @@ def send_updates_to_erp(session: Session, project: Project, actor: User) -> Cost
                 )},
             )
             queue_approval_wanted_mail(session, request, actor)  # issue 17: tell the approvers
+            if also is not None:
+                also()
     except IntegrityError as error:
         raise ServiceError(CONCURRENT_CHANGE) from error
     return request

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Commitment, ErpJob, StandardCostCode
+from portal.models import Commitment, DifferenceKind, ErpDifference, ErpJob, StandardCostCode
 from tests.helpers import company_by_slug, first_project, user_by_email, waiting_request
 
 ROLES = ["anonymous", "admin", "approver", "accountant", "viewer", "pm"]
@@ -67,6 +67,23 @@ def _erp_job(slug: str) -> int:
     return job.id
 
 
+def _difference(slug: str) -> int:
+    """A difference of the company's first project (the demo projects match their ERP jobs): a
+    description one, which neither Send to ERP nor Add to project acts on, so every role's answer
+    is the same whichever ran first."""
+    project = first_project(slug)
+    row = db.session.scalar(select(ErpDifference).where(ErpDifference.project_id == project.id))
+    if row is None:
+        row = ErpDifference(
+            company_id=project.company_id, project_id=project.id, job_number=project.erp_job_number,
+            kind=DifferenceKind.DESCRIPTION, code="1010.000", project_description="Portal text",
+            erp_description="ERP text",
+        )
+        db.session.add(row)
+        db.session.commit()
+    return row.id
+
+
 def company_arguments(slug: str, domain: str) -> dict[str, Callable[[], object]]:
     """How to fill each URL argument with an object of the company `slug` (users at `domain`)."""
     return {
@@ -77,6 +94,7 @@ def company_arguments(slug: str, domain: str) -> dict[str, Callable[[], object]]
         "request_id": lambda: waiting_request(slug).id,
         "commitment_id": lambda: _commitment(slug),
         "erp_job_id": lambda: _erp_job(slug),
+        "difference_id": lambda: _difference(slug),
     }
 
 

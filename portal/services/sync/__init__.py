@@ -10,10 +10,12 @@ overlapping), in steps that are each idempotent and recorded on the run:
    own export state, committed a batch at a time with the ERP's answers, so a crash loses
    nothing, and a batch sent again is answered "unchanged", so nothing is exported twice)
 5. export contracts and change orders, never before their project's cost codes
+6. compare every linked project's cost codes with its ERP job's (the Differences with ERP tab)
 
 The package: `runs` (run bookkeeping and schedules), `engine` (the steps in order, and the ERP
 jobs and commitments steps), `codes` (pulling cost types and cost codes), `outbox` (the export of
-approved requests), `step_base` (what every step shares: the run's counts and failures).
+approved requests), `differences` (the comparison with the ERP jobs), `step_base` (what every
+step shares: the run's counts and failures).
 """
 from portal.services.sync.engine import CompanySync, run_company_sync
 from portal.services.sync.runs import (

@@ -31,6 +31,7 @@ from portal.models import (
 from portal.services import transaction
 from portal.services.audit import record_event
 from portal.services.sync.codes import PullCostCodes
+from portal.services.sync.differences import CompareWithErpJobs
 from portal.services.sync.outbox import ExportCostCodeRequests
 from portal.services.sync.runs import next_sync_time, start_run
 
@@ -57,6 +58,7 @@ def run_company_sync(
         sync.create_accepted_jobs()
         sync.export_cost_code_requests()
         sync.export_commitments()
+        sync.compare_with_erp_jobs()
     except Exception as error:  # noqa: BLE001 (an unexpected error stops the run, recorded)
         session.rollback()
         sync.finish(abort_message=f"The sync stopped: {error}")
@@ -65,7 +67,7 @@ def run_company_sync(
     return run
 
 
-class CompanySync(PullCostCodes, ExportCostCodeRequests):
+class CompanySync(PullCostCodes, ExportCostCodeRequests, CompareWithErpJobs):
     """One run's steps, each a method; the pulls of codes and the export of requests live in
     their own modules."""
 

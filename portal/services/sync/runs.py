@@ -38,6 +38,7 @@ STEP_LABELS = {
     "new_jobs": "New ERP jobs",
     "cost_codes": "Cost code exports",
     "commitments": "Contracts and change orders",
+    "differences": "Differences with ERP jobs",
 }
 RUN_STATES = {
     JobStatus.QUEUED: "Queued",
