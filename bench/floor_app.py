@@ -17,6 +17,7 @@ from flask_compress import Compress
 from itsdangerous import URLSafeTimedSerializer
 
 from bench.floor_jobs import Database, environment, jobs_page
+from bench.harness import SECRET
 from portal.config import Config
 
 # The page's CSRF token: one signed at start-up, as long as the one the portal signs for the
@@ -66,7 +67,7 @@ def database() -> Database:
 @app.route("/jobs/<int:company_id>/<int:user_id>")
 def jobs(company_id: int, user_id: int):
     """The Jobs tab, Ready to Update, as the approver sees it (bench/floor_jobs.py)."""
-    return jobs_page(database(), user_id, company_id, FLOOR_CSRF_TOKEN)
+    return jobs_page(database(), user_id, company_id, FLOOR_CSRF_TOKEN, SECRET)
 
 
 @app.route("/window/<int:request_id>")

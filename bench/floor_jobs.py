@@ -19,7 +19,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from jinja2 import Environment, FileSystemLoader, pass_context
+from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
+from portal.erp_integrations.live import jobs_etag, validator_query
+from portal.models.levels import Level
 from portal.times import DEFAULT_TIME_ZONE, local_time, time_zone
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -92,7 +96,7 @@ ORDER BY r.status, r.requested_at, r.id LIMIT :limit OFFSET :offset
 """
 COMPANY_SQL = """
 SELECT c.name, c.slug, c.time_zone, c.sync_schedule, c.next_sync_at, u.name, c.erp_system, e.kind,
-       e.writes_enabled
+       e.writes_enabled, u.session_version
 FROM users u JOIN companies c ON c.id = u.company_id LEFT JOIN erp_connections e ON e.company_id = c.id
 WHERE u.id = :user_id
 """
@@ -119,6 +123,8 @@ TOOLS = [
 PATHS = {
     "erp_integrations.jobs": "/erp-integrations/jobs",
     "erp_integrations.commitments": "/erp-integrations/commitments",
+    "erp_integrations.differences": "/erp-integrations/differences",
+    "erp_integrations.jobs_live": "/erp-integrations/jobs/live",
     "erp_integrations.sync": "/erp-integrations/sync",
     "erp_integrations.sync_now": "/erp-integrations/sync/now",
     "erp_integrations.approve_several_requests": "/erp-integrations/requests/update",
@@ -218,10 +224,18 @@ def _named_to_pyformat(statement: str) -> str:
     return re.sub(r"(?<!:):(\w+)", r"%(\1)s", statement)
 
 
-def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str) -> str:
+@cache
+def validator_sql(postgresql: bool, company_id: int) -> str:
+    """The portal's validator query as raw SQL for one company, compiled once."""
+    dialect = postgresql_dialect() if postgresql else sqlite_dialect()
+    statement = validator_query().params(company_id=company_id)
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})).replace("%%", "%")
+
+
+def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str, secret: str) -> str:
     """Ready to Update's first page for the approver, as the portal's Jobs tab renders it."""
-    name, slug, zone_name, schedule, next_sync_at, user_name, erp_system, kind, writes = database.one(
-        COMPANY_SQL, user_id=user_id
+    name, slug, zone_name, schedule, next_sync_at, user_name, erp_system, kind, writes, session_version = (
+        database.one(COMPANY_SQL, user_id=user_id)
     )
     if (kind not in (None, "reference") and not (kind == "sage100_database" and writes)) or (
         erp_system == "sage300cre"
@@ -241,7 +255,17 @@ def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str
         next_sync = "not scheduled, only Sync Now exports them"
     else:
         next_sync = local_time(_datetime(next_sync_at), zone) or "within a minute"
+    # The open tab's validator (portal/erp_integrations/live.py): the company's state from one
+    # query, and what this approver's view shows of it (no refusal, ERP Integrations admin,
+    # may push to accounting), hashed with the app's secret.
+    state = database.all(validator_sql(database.postgresql, company_id))
+    view = (
+        "ready_to_update", "", 1, user_id, company_id, session_version, None, int(Level.ADMIN), True,
+        next_sync, zone_name, PAGE_SIZE,
+    )
     return environment().get_template("erp_integrations/jobs.html").render(
+        live_url=url_for("erp_integrations.jobs_live", filter="ready_to_update"),
+        live_etag=jobs_etag(secret, state, view),
         csrf_token=lambda: csrf_token,
         current_user=SimpleNamespace(is_authenticated=True, name=user_name),
         layout=SimpleNamespace(

@@ -59,7 +59,8 @@ def test_jobs_tab_floor_sends_the_portals_page(app, database_url, generated):
     assert "Page 1 of 2" in ours
     assert ours.count('class="approved"') == 1
 
-    floor = jobs_page(Database(database_url), generated.approver_id, generated.company_id, "token")
+    floor = jobs_page(Database(database_url), generated.approver_id, generated.company_id, "token",
+                      app.config["SECRET_KEY"])
 
     difference = _difference(_masked(ours, approver.name), _masked(floor, approver.name))
     assert not difference, difference

@@ -132,6 +132,8 @@ def test_keyboard_links_a_ready_to_import_job_to_a_project(page, live_server, wa
     expect(dialog).to_have_count(0)
     expect(link).to_be_focused()
     page.keyboard.press("Enter")
+    # As a keyboard user does: wait for the window to open with the list focused, then choose.
+    expect(dialog.get_by_label("Project")).to_be_focused()
     dialog.get_by_label("Project").select_option(label="RB-2450 North Yard Depot")
     page.keyboard.press("Tab")
     expect(dialog.get_by_role("button", name="Link")).to_be_focused()
