@@ -10,7 +10,8 @@ every code, so the cost-type comparison does its whole work (a Sage 100 Contract
 none, which is cheaper).
 
 Floor: the same work on raw sqlite3: the same rows into a snapshot table (executemany), then one
-hand-written INSERT … SELECT per kind into a differences table, in one transaction.
+hand-written INSERT … SELECT per kind into a differences table, in one transaction. On
+PostgreSQL the same on raw psycopg, the snapshot written with COPY and analysed, as ours.
 
 Run alone with `python -m bench.differences [--quick] [--db postgresql]`.
 """
@@ -147,6 +148,45 @@ def floor_seconds(sqlite_path: str, company_id: int, answers: dict) -> tuple[flo
         return time.perf_counter() - started, found
 
 
+# The floor's tables on PostgreSQL, as the SQLite floor's; the snapshot written with COPY and
+# analysed before the comparison, as ours (portal/services/erp_differences/compare.py).
+PG_FLOOR_TABLES = (
+    "CREATE TEMP TABLE IF NOT EXISTS floor_job_codes (id bigserial PRIMARY KEY, job_number text, "
+    "code text, description text, cost_types text, UNIQUE (job_number, code))",
+    "CREATE TEMP TABLE IF NOT EXISTS floor_reads (job_number text PRIMARY KEY, problem text)",
+    "CREATE TEMP TABLE IF NOT EXISTS floor_differences (id bigserial PRIMARY KEY, project_id int, "
+    "job_number text, kind text, code text, project_description text, erp_description text, "
+    "erp_cost_types text)",
+)
+PG_COPY_JOB_CODES = "COPY floor_job_codes (job_number, code, description, cost_types) FROM STDIN"
+PG_FLOOR_SQL = FLOOR_SQL.replace("%", "%%").replace(":company", "%(company)s")
+
+
+def floor_seconds_postgresql(url: str, company_id: int, answers: dict) -> tuple[float, int]:
+    """The same comparison on raw psycopg; (seconds, differences found)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        for statement in PG_FLOOR_TABLES:
+            connection.execute(statement)
+        connection.commit()
+        started = time.perf_counter()
+        with connection.transaction(), connection.cursor() as cursor:
+            for table in ("floor_job_codes", "floor_reads", "floor_differences"):
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (the names above)
+            with cursor.copy("COPY floor_reads (job_number) FROM STDIN") as copy:
+                for job in answers:
+                    copy.write_row((job,))
+            with cursor.copy(PG_COPY_JOB_CODES) as copy:
+                for job, codes in answers.items():
+                    for c in codes:
+                        copy.write_row((job, c.code, c.description, ",".join(c.cost_types)))
+            cursor.execute("ANALYZE floor_job_codes, floor_reads")
+            cursor.execute(PG_FLOOR_SQL, {"company": company_id})
+            found = cursor.execute("SELECT count(*) FROM floor_differences").fetchone()[0]
+        return time.perf_counter() - started, found
+
+
 def differences(bench) -> None:
     """One figure: the comparison of every linked project with its ERP job."""
     from bench.harness import Row
@@ -170,18 +210,15 @@ def differences(bench) -> None:
         ).all())
         db.session.remove()
     codes = sum(len(codes) for codes in answers.values())
-    if bench.db != "sqlite":
-        # The floor is written for SQLite only so far: the figure is reported without a ratio.
-        bench.add(Row(
-            f"Differences with ERP: {len(answers)} ERP jobs, {codes} job codes compared (median of {repeat})",
-            ours * 1000, None, "ms", "time", "<= 3x floor", None,
-            f"{found} differences; no PostgreSQL floor yet",
-        ))
-        return
     # The floor database is generated alike (same seed), so the same answer fits its company.
-    floors = [
-        floor_seconds(str(bench.sqlite_path), bench.floor_ids.company_id, answers) for _ in range(repeat)
-    ]
+    if bench.db == "postgresql":
+        floors = [
+            floor_seconds_postgresql(bench.url, bench.floor_ids.company_id, answers) for _ in range(repeat)
+        ]
+    else:
+        floors = [
+            floor_seconds(str(bench.sqlite_path), bench.floor_ids.company_id, answers) for _ in range(repeat)
+        ]
     floor, floor_found = sorted(floors)[len(floors) // 2]
     if found != floor_found:
         raise RuntimeError(f"the comparison found {found} differences, the floor {floor_found}")
