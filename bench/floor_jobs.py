@@ -229,7 +229,7 @@ def validator_sql(postgresql: bool, company_id: int) -> str:
     """The portal's validator query as raw SQL for one company, compiled once."""
     dialect = postgresql_dialect() if postgresql else sqlite_dialect()
     statement = validator_query().params(company_id=company_id)
-    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})).replace("%%", "%")
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def jobs_page(database: Database, user_id: int, company_id: int, csrf_token: str, secret: str) -> str:
