@@ -164,9 +164,9 @@ PG_FLOOR_SQL = FLOOR_SQL.replace("%", "%%").replace(":company", "%(company)s")
 
 def floor_seconds_postgresql(url: str, company_id: int, answers: dict) -> tuple[float, int]:
     """The same comparison on raw psycopg; (seconds, differences found)."""
-    import psycopg
+    from bench.probe import raw_connection
 
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+    with raw_connection(url) as connection:
         for statement in PG_FLOOR_TABLES:
             connection.execute(statement)
         connection.commit()
@@ -212,13 +212,10 @@ def differences(bench) -> None:
     codes = sum(len(codes) for codes in answers.values())
     # The floor database is generated alike (same seed), so the same answer fits its company.
     if bench.db == "postgresql":
-        floors = [
-            floor_seconds_postgresql(bench.url, bench.floor_ids.company_id, answers) for _ in range(repeat)
-        ]
+        floor_run, database = floor_seconds_postgresql, bench.url
     else:
-        floors = [
-            floor_seconds(str(bench.sqlite_path), bench.floor_ids.company_id, answers) for _ in range(repeat)
-        ]
+        floor_run, database = floor_seconds, str(bench.sqlite_path)
+    floors = [floor_run(database, bench.floor_ids.company_id, answers) for _ in range(repeat)]
     floor, floor_found = sorted(floors)[len(floors) // 2]
     if found != floor_found:
         raise RuntimeError(f"the comparison found {found} differences, the floor {floor_found}")
